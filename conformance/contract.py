@@ -1,0 +1,106 @@
+"""The adapter contract of spec chapter 4, in machine-readable form.
+
+``CAPABILITIES`` maps each capability name to the members an adapter declaring it must have,
+each with the parameter names it must accept. ``check_adapter`` returns every problem at once,
+so that an unusable adapter is described in one message.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+import realdex_spec
+
+LAYOUTS = ("realdex-segment", "realdex-frame", "converted")
+
+_READ = [("detect_layout", ("path",)), ("read_file", ("path",))]
+_WRITE = [("write_samples", ("samples", "dest", "layout"))]
+
+CAPABILITIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    **{f"read:{layout}": _READ for layout in LAYOUTS},
+    **{f"write:{layout}": _WRITE for layout in LAYOUTS},
+    "root": [("inspect_root", ("root",)), ("read_root", ("root", "layout"))],
+    "checks": [("check_root", ("root", "num_points"))],
+    "batching": [
+        ("batch_plan", ("num_samples", "batch_size", "world_size", "drop_last")),
+        ("epoch_batches", ("num_samples", "batch_size", "world_size", "rank", "drop_last", "seed", "epoch", "shuffle")),
+    ],
+}
+
+BASE_ATTRIBUTES = ("name", "version", "spec_version", "capabilities")
+
+
+class AdapterError(Exception):
+    """The adapter named by --impl cannot be used; the message lists every reason."""
+
+
+def load_adapter(spec: str) -> Any:
+    """Import ``module`` or ``module:attribute``; a bare module gives its ``ADAPTER`` or itself."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import failure is the user's to see, with its cause
+        raise AdapterError(f"--impl={spec}: cannot import module {module_name!r}: {type(exc).__name__}: {exc}") from exc
+    if attr:
+        obj = module
+        for part in attr.split("."):
+            if not hasattr(obj, part):
+                raise AdapterError(f"--impl={spec}: module {module_name!r} has no attribute {attr!r}")
+            obj = getattr(obj, part)
+        return obj
+    return getattr(module, "ADAPTER", module)
+
+
+def _accepts(func: Any, params: tuple[str, ...]) -> list[str]:
+    """Names in ``params`` that ``func`` cannot take by keyword."""
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []  # builtins without a signature: nothing to check
+    kinds = {p.kind for p in sig.parameters.values()}
+    if inspect.Parameter.VAR_KEYWORD in kinds:
+        return []
+    names = {n for n, p in sig.parameters.items() if p.kind is not inspect.Parameter.POSITIONAL_ONLY}
+    return [p for p in params if p not in names]
+
+
+def check_adapter(adapter: Any, spec_version: str = realdex_spec.VERSION) -> list[str]:
+    """Every reason the adapter is unusable (ADAPTER-1..4), or an empty list."""
+    problems: list[str] = []
+    for attr in BASE_ATTRIBUTES:
+        if not hasattr(adapter, attr):
+            problems.append(f"missing attribute {attr!r} (ADAPTER-1)")
+    for attr in ("name", "version", "spec_version"):
+        value = getattr(adapter, attr, None)
+        if hasattr(adapter, attr) and not (isinstance(value, str) and value):
+            problems.append(f"{attr!r} must be a non-empty str, found {value!r} (ADAPTER-1)")
+    declared = getattr(adapter, "capabilities", None)
+    if declared is not None and (isinstance(declared, str) or not hasattr(declared, "__iter__")):
+        problems.append(f"'capabilities' must be a collection of names, found {declared!r} (ADAPTER-1)")
+        declared = None
+    version = getattr(adapter, "spec_version", None)
+    if isinstance(version, str) and version and version.split(".")[0] != spec_version.split(".")[0]:
+        problems.append(
+            f"spec_version {version!r} targets another major version than this suite's {spec_version!r} (ADAPTER-2)"
+        )
+    for cap in sorted(declared or ()):
+        if cap not in CAPABILITIES:
+            problems.append(
+                f"unknown capability {cap!r} (ADAPTER-4); known: {', '.join(sorted(CAPABILITIES))}"
+            )
+            continue
+        for member, params in CAPABILITIES[cap]:
+            func = getattr(adapter, member, None)
+            if func is None:
+                problems.append(f"capability {cap!r} needs member {member}({', '.join(params)}), which is missing (ADAPTER-3)")
+            elif not callable(func):
+                problems.append(f"capability {cap!r} needs {member} to be callable, found {type(func).__name__} (ADAPTER-3)")
+            else:
+                missing = _accepts(func, params)
+                if missing:
+                    problems.append(
+                        f"{member} must accept parameter(s) {', '.join(missing)} for capability {cap!r}; "
+                        f"its signature is {member}{inspect.signature(func)} (ADAPTER-3)"
+                    )
+    return list(dict.fromkeys(problems))

@@ -1,0 +1,49 @@
+"""The reference's adapter (spec chapter 4): what the conformance suite calls.
+
+Each member delegates to the module of its subject; this file only wires them together.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import realdex_spec
+from realdex_ref import batching, layouts
+
+
+class ReferenceAdapter:
+    name = "realdex_ref"
+    spec_version = realdex_spec.VERSION
+    capabilities = frozenset(
+        {
+            "read:realdex-segment",
+            "read:realdex-frame",
+            "read:converted",
+            "write:realdex-segment",
+            "write:realdex-frame",
+            "write:converted",
+        }
+    )
+
+    @property
+    def version(self) -> str:
+        from realdex_ref import __version__
+
+        return __version__
+
+    # chapters 2 and 3: layouts
+    def detect_layout(self, path: str | Path) -> str:
+        return layouts.detect_layout(path)
+
+    def read_file(self, path: str | Path) -> list[dict[str, Any]]:
+        return layouts.read_file(path)
+
+    def write_samples(self, samples: list[dict[str, Any]], dest: str | Path, layout: str) -> dict[str, Any]:
+        return layouts.write_samples(samples, dest, layout).as_dict()
+
+    # chapter 7: batching
+    def batch_plan(self, num_samples: int, batch_size: int, world_size: int = 1, drop_last: bool = False) -> dict:
+        return batching.batch_plan(num_samples, batch_size, world_size, drop_last).as_dict()
+
+
+ADAPTER = ReferenceAdapter()
