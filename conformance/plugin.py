@@ -6,6 +6,7 @@ clauses it checks, registers the Hypothesis profiles and ends the run with the s
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ settings.register_profile("realdex-certify", max_examples=300, **_COMMON)
 
 _ADAPTER_KEY = pytest.StashKey[Any]()
 _COVERED_KEY = pytest.StashKey[dict]()
+_RESULTS_KEY = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +38,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="PKG",
         help=f"implementation under test: 'module' or 'module:attribute' naming its adapter (fallback: ${IMPL_ENV})",
+    )
+    group.addoption(
+        "--conformance-report",
+        default=None,
+        metavar="FILE",
+        help="write a JSON report of the conformance run: every test with its outcome and clauses",
     )
 
 
@@ -154,3 +162,42 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line(f"{len(known) - len(missing)} of {len(known)} clauses are checked by the collected tests")
     for clause in missing:
         terminalreporter.write_line(f"  not checked: {clause.id} ({clause.level}, {clause.chapter})")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    if is_conformance_item(item):
+        results = item.config.stash.setdefault(_RESULTS_KEY, {})
+        entry = results.setdefault(
+            item.nodeid, {"nodeid": item.nodeid, "clauses": clause_ids(item), "outcome": "passed", "duration": 0.0, "message": ""}
+        )
+        entry["duration"] += report.duration
+        if report.failed or (report.skipped and entry["outcome"] == "passed"):
+            entry["outcome"] = "failed" if report.failed else "skipped"
+            if report.failed and report.when != "call":
+                entry["outcome"] = "error"
+            entry["message"] = _short(report)
+    return report
+
+
+def _short(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2])
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return crash.message if crash is not None else str(report.longrepr)[-2000:]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.getoption("conformance_report", default=None)
+    if not path:
+        return
+    adapter = session.config.stash.get(_ADAPTER_KEY, None)
+    results = session.config.stash.get(_RESULTS_KEY, {})
+    document = {
+        "spec_version": realdex_spec.VERSION,
+        "implementation": None if adapter is None else {"name": adapter.name, "version": adapter.version},
+        "exit_status": int(exitstatus),
+        "tests": list(results.values()),
+    }
+    Path(path).write_text(json.dumps(document, indent=2), encoding="utf-8")

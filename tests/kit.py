@@ -1,0 +1,54 @@
+"""Run the conformance suite in a subprocess, as a user would, and read back what it found.
+
+The kit's tests of itself use this to show that a broken adapter is rejected on the clause
+it breaks, and that the reference passes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    tests: list[dict] = field(default_factory=list)
+
+    def failed(self) -> list[dict]:
+        return [t for t in self.tests if t["outcome"] in ("failed", "error")]
+
+    def failed_clauses(self) -> set[str]:
+        return {c for t in self.failed() for c in t["clauses"]}
+
+    def passed(self) -> list[dict]:
+        return [t for t in self.tests if t["outcome"] == "passed"]
+
+    def describe(self) -> str:
+        lines = [f"exit status {self.returncode}"]
+        lines += [f"  {t['outcome']}: {t['nodeid']} {t['clauses']}: {t['message'][:300]}" for t in self.failed()]
+        if not self.tests:
+            lines.append(self.output[-3000:])
+        return "\n".join(lines)
+
+
+def run_suite(impl: str, *targets: str, extra: tuple[str, ...] = (), timeout: float = 600) -> SuiteRun:
+    """Run ``pytest TARGETS --impl=IMPL`` from the repository root; ``targets`` default to the whole suite."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [
+            sys.executable, "-m", "pytest", *(targets or ("conformance",)), f"--impl={impl}",
+            "-q", "-p", "no:cacheprovider", "--benchmark-disable", f"--conformance-report={report}", *extra,
+        ]
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env.pop("REALDEX_IMPL", None)
+        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+        tests = json.loads(report.read_text())["tests"] if report.exists() else []
+        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, tests)
