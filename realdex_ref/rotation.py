@@ -1,0 +1,32 @@
+"""Rotation encodings of the canonical sample: rotation vectors (axis-angle), 3×3 matrices, geodesic angles."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+def rotvec_to_matrix(rotvec: np.ndarray) -> np.ndarray:
+    """(..., 3) rotation vectors to (..., 3, 3) matrices."""
+    rv = np.asarray(rotvec, dtype=np.float64)
+    return Rotation.from_rotvec(rv.reshape(-1, 3)).as_matrix().reshape(rv.shape[:-1] + (3, 3))
+
+
+def matrix_to_rotvec(matrix: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation matrices to (..., 3) rotation vectors with angle in [0, π]."""
+    m = np.asarray(matrix, dtype=np.float64)
+    return Rotation.from_matrix(m.reshape(-1, 3, 3)).as_rotvec().reshape(m.shape[:-2] + (3,))
+
+
+def geodesic_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle in radians of the rotation taking ``a`` to ``b``; both (..., 3) rotation vectors."""
+    ra = Rotation.from_rotvec(np.asarray(a, dtype=np.float64).reshape(-1, 3))
+    rb = Rotation.from_rotvec(np.asarray(b, dtype=np.float64).reshape(-1, 3))
+    return (ra.inv() * rb).magnitude().reshape(np.shape(a)[:-1])
+
+
+def is_rotation_matrix(matrix: np.ndarray, tol: float = 1e-4) -> np.ndarray:
+    """Whether each (..., 3, 3) matrix is orthonormal with determinant +1, within ``tol``."""
+    m = np.asarray(matrix, dtype=np.float64)
+    eye = np.eye(3)
+    ortho = np.abs(np.einsum("...ij,...kj->...ik", m, m) - eye).max(axis=(-2, -1)) <= tol
+    return ortho & (np.abs(np.linalg.det(m) - 1.0) <= tol)
