@@ -29,8 +29,17 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
         raise DataError("cannot be read: permission denied", path=path) from None
     except IsADirectoryError:
         raise DataError("expected an .npz file, found a folder", path=path) from None
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            # numpy takes anything that is neither zip nor .npy for a pickle; we never load one
+            raise UnsafeFileError(
+                "expected an .npz (zip) archive of arrays, found neither a zip archive nor an .npy array "
+                "(it may be a pickle, which is never loaded)",
+                path=path,
+            ) from None
         raise DataError(f"expected an .npz (zip) archive of arrays; cannot open it: {exc}", path=path) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DataError(f"expected an .npz (zip) archive of arrays; cannot open it: {type(exc).__name__}: {exc}", path=path) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise DataError(f"expected an .npz archive of named arrays, found a single {type(archive).__name__}", path=path)
     arrays: dict[str, np.ndarray] = {}
