@@ -25,6 +25,7 @@ CAPABILITIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "batching": [
         ("batch_plan", ("num_samples", "batch_size", "world_size", "drop_last")),
         ("epoch_batches", ("num_samples", "batch_size", "world_size", "rank", "drop_last", "seed", "epoch", "shuffle")),
+        ("check_plan", ("num_samples", "batch_size", "world_size", "drop_last", "min_batches")),
     ],
 }
 

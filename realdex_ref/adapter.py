@@ -22,6 +22,7 @@ class ReferenceAdapter:
             "write:realdex-segment",
             "write:realdex-frame",
             "write:converted",
+            "batching",
         }
     )
 
@@ -44,6 +45,14 @@ class ReferenceAdapter:
     # chapter 7: batching
     def batch_plan(self, num_samples: int, batch_size: int, world_size: int = 1, drop_last: bool = False) -> dict:
         return batching.batch_plan(num_samples, batch_size, world_size, drop_last).as_dict()
+
+    def epoch_batches(
+        self, num_samples: int, batch_size: int, world_size: int, rank: int, drop_last: bool, seed: int, epoch: int, shuffle: bool
+    ) -> list[list[int]]:
+        return batching.epoch_batches(num_samples, batch_size, world_size, rank, drop_last, seed, epoch, shuffle)
+
+    def check_plan(self, num_samples: int, batch_size: int, world_size: int, drop_last: bool, min_batches: int = 1) -> None:
+        batching.check_plan(batching.batch_plan(num_samples, batch_size, world_size, drop_last), min_batches)
 
 
 ADAPTER = ReferenceAdapter()
