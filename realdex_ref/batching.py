@@ -42,33 +42,6 @@ def batch_plan(num_samples: int, batch_size: int, world_size: int = 1, drop_last
     return BatchPlan(n, b, w, False, per_rank, batches, 0, per_rank * w - n)
 
 
-def check_plan(plan: BatchPlan, min_batches: int = 1) -> BatchPlan:
-    """Refuse a batch plan with fewer than ``min_batches`` batches per epoch; return it otherwise.
-
-    The message gives the numbers and every fix, because an empty epoch trains nothing and
-    no later step says so (the loop simply runs zero times).
-    """
-    if plan.batches_per_epoch >= min_batches:
-        return plan
-    n, b, w = plan.num_samples, plan.batch_size, plan.world_size
-    per_rank = plan.samples_per_rank
-    fixes = []
-    if per_rank > 0:
-        fixes.append(f"a batch size of at most {per_rank} (--batch-size {per_rank})")
-    if plan.drop_last:
-        kept = batch_plan(n, b, w, drop_last=False).batches_per_epoch
-        fixes.append(f"drop_last=False, which keeps the partial batch ({kept} batch(es) per epoch)")
-    fixes.append(f"more data: at least {b * w * min_batches} samples")
-    fixes.append("another layout under the data root, if it holds more samples (realdex inspect ROOT)")
-    raise PlanError(
-        f"the batch plan has {plan.batches_per_epoch} batch(es) per epoch, at least {min_batches} needed: "
-        f"num_samples={n}, batch_size={b}, world_size={w}, drop_last={plan.drop_last} "
-        f"gives {per_rank} sample(s) per rank, {'floor' if plan.drop_last else 'ceil'}({per_rank} / {b}) = "
-        f"{plan.batches_per_epoch}. Every epoch would be empty and the run would end at once. "
-        "Fixes: " + "; ".join(fixes) + "."
-    )
-
-
 def check_plan(plan: BatchPlan, min_batches: int = 1, *, other_layouts: dict[str, int] | None = None) -> BatchPlan:
     """Refuse ``plan`` (PlanError) when it gives fewer than ``min_batches`` batches per epoch.
 
