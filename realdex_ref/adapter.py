@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import realdex_spec
-from realdex_ref import batching, layouts
+from realdex_ref import batching, checkrun, layouts, planning
 
 
 class ReferenceAdapter:
@@ -23,6 +23,8 @@ class ReferenceAdapter:
             "write:realdex-frame",
             "write:converted",
             "batching",
+            "planning",
+            "runlog",
         }
     )
 
@@ -53,6 +55,24 @@ class ReferenceAdapter:
 
     def check_plan(self, num_samples: int, batch_size: int, world_size: int, drop_last: bool, min_batches: int = 1) -> None:
         batching.check_plan(batching.batch_plan(num_samples, batch_size, world_size, drop_last), min_batches)
+
+    # chapter 9: planning
+    def plan_run(self, num_samples: int, batch_size: int, passes: int | None = None, max_iterations: int | None = None,
+                 drop_last: bool = False, world_size: int = 1, grad_accum: int = 1, ckpt_every: int | None = None,
+                 step_time: float | None = None, startup_time: float = 0.0, save_time: float = 0.0,
+                 eval_every: int | None = None, eval_time: float = 0.0, band: float = planning.DEFAULT_BAND) -> dict:
+        return planning.plan_run(num_samples, batch_size, passes, max_iterations, drop_last, world_size, grad_accum,
+                                 ckpt_every, step_time, startup_time, save_time, eval_every, eval_time, band).as_dict()
+
+    def steady_step_time(self, durations: list[float], warmup: int = planning.DEFAULT_WARMUP) -> float:
+        return planning.steady_step_time(durations, warmup)
+
+    def read_config(self, path: str | Path) -> dict[str, Any]:
+        return planning.read_config(path)
+
+    # chapter 10: run log
+    def check_run(self, path: str | Path) -> list[dict[str, Any]]:
+        return checkrun.check_run(path)
 
 
 ADAPTER = ReferenceAdapter()
