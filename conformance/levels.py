@@ -1,0 +1,111 @@
+"""Conformance levels (spec chapter 12): which levels a run reaches, from the clauses that pass.
+
+The levels and their chapters are read from the table of ``12-report.md``, so that the spec is
+the one place that defines them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import realdex_spec
+
+GATING = ("MUST", "MUST NOT")
+_ROW = re.compile(r"^\|\s*`([a-z][a-z-]*)`\s*\|\s*([A-Z][A-Z, ]*?)\s*\|")
+FAILING = ("failed", "error", "xpassed")
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    prefixes: tuple[str, ...]  # every chapter prefix of this level, those of the levels above included
+
+
+def levels() -> list[Level]:
+    """The levels of chapter 12, in order; each carries its own chapters and those above it."""
+    text = (realdex_spec.SPEC_DIR / "12-report.md").read_text(encoding="utf-8")
+    found: list[Level] = []
+    prefixes: tuple[str, ...] = ()
+    for line in text.splitlines():
+        m = _ROW.match(line)
+        if m:
+            prefixes += tuple(p.strip() for p in m.group(2).split(",") if p.strip())
+            found.append(Level(m.group(1), prefixes))
+    if not found:
+        raise ValueError("12-report.md has no table of levels (rows like '| `reader` | SAMPLE, LAYOUT | ... |')")
+    return found
+
+
+def prefix(clause_id: str) -> str:
+    return clause_id.rsplit("-", 1)[0]
+
+
+def clause_status(tests: Iterable[dict]) -> dict[str, str]:
+    """Per clause named by ``tests``: 'passed' (every test passed), 'failing' (one failed,
+    errored or unexpectedly passed) or 'not passed' (skipped or known failure, none failing)."""
+    outcomes: dict[str, list[str]] = {}
+    for test in tests:
+        for cid in test["clauses"]:
+            outcomes.setdefault(cid, []).append(test["outcome"])
+    status = {}
+    for cid, seen in outcomes.items():
+        if all(o == "passed" for o in seen):
+            status[cid] = "passed"
+        elif any(o in FAILING for o in seen):
+            status[cid] = "failing"
+        else:
+            status[cid] = "not passed"
+    return status
+
+
+def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] | None = None) -> list[dict]:
+    """Each level with ``status`` ('reached', 'not reached', 'not assessed') and the reasons."""
+    clauses = realdex_spec.clauses() if clauses is None else clauses
+    table = levels() if table is None else table
+    status = clause_status(tests)
+    tested_prefixes = {prefix(cid) for cid in status}
+    result: list[dict] = []
+    above_reached = True
+    for level in table:
+        required = sorted(
+            (c.id for c in clauses.values() if prefix(c.id) in level.prefixes and c.level in GATING and c.id in status),
+            key=_natural,
+        )
+        untested = [p for p in level.prefixes if p not in tested_prefixes]
+        blocking = [{"clause": cid, "status": status[cid]} for cid in required if status[cid] != "passed"]
+        if untested:
+            verdict = "not assessed"
+        elif above_reached and not blocking:
+            verdict = "reached"
+        else:
+            verdict = "not reached"
+        result.append({
+            "name": level.name,
+            "chapters": list(level.prefixes),
+            "status": verdict,
+            "clauses_required": len(required),
+            "blocking": blocking,
+            "chapters_without_tests": untested,
+        })
+        above_reached = verdict == "reached"
+    return result
+
+
+def describe(level: dict) -> str:
+    """One line for the end of the run."""
+    name, verdict = level["name"], level["status"]
+    if verdict == "reached":
+        return f"{name}: reached ({level['clauses_required']} MUST clauses pass)"
+    if verdict == "not assessed":
+        return f"{name}: not assessed (no test collected for {', '.join(level['chapters_without_tests'])})"
+    why = ", ".join(f"{b['clause']} {b['status']}" for b in level["blocking"][:8])
+    more = len(level["blocking"]) - 8
+    if not why:
+        why = "a level above it is not reached"
+    return f"{name}: not reached ({why}{f', and {more} more' if more > 0 else ''})"
+
+
+def _natural(cid: str) -> tuple[str, int]:
+    head, _, num = cid.rpartition("-")
+    return head, int(num) if num.isdigit() else 0
