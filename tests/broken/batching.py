@@ -1,0 +1,43 @@
+"""Broken adapters for chapter 7 (batching); the suite must reject each on the clause it breaks."""
+from __future__ import annotations
+
+from realdex_ref import batching
+from realdex_ref.adapter import ReferenceAdapter
+
+
+class PadsSilently(ReferenceAdapter):
+    """Fills each rank's short last batch by repeating its first indices, while the plan states no padding."""
+
+    name = "broken-pads-silently"
+
+    def epoch_batches(self, num_samples, batch_size, world_size, rank, drop_last, seed, epoch, shuffle):
+        batches = super().epoch_batches(num_samples, batch_size, world_size, rank, drop_last, seed, epoch, shuffle)
+        if batches and len(batches[-1]) < batch_size:
+            mine = [i for b in batches for i in b]
+            batches[-1] = batches[-1] + (mine * batch_size)[: batch_size - len(batches[-1])]
+        return batches
+
+
+class RanksOverlap(ReferenceAdapter):
+    """Every rank takes the first samples_per_rank indices of the order: the rank offset is forgotten."""
+
+    name = "broken-ranks-overlap"
+
+    def epoch_batches(self, num_samples, batch_size, world_size, rank, drop_last, seed, epoch, shuffle):
+        return super().epoch_batches(num_samples, batch_size, world_size, 0, drop_last, seed, epoch, shuffle)
+
+
+class CeilPlanFloorBatches(ReferenceAdapter):
+    """Reports ceil(samples_per_rank / B) batches even with drop_last, while yielding floor of them."""
+
+    name = "broken-ceil-plan-floor-batches"
+
+    def batch_plan(self, num_samples, batch_size, world_size=1, drop_last=False):
+        plan = batching.batch_plan(num_samples, batch_size, world_size, drop_last).as_dict()
+        plan["batches_per_epoch"] = -(-plan["samples_per_rank"] // batch_size)
+        return plan
+
+
+PADS_SILENTLY = PadsSilently()
+RANKS_OVERLAP = RanksOverlap()
+CEIL_PLAN_FLOOR_BATCHES = CeilPlanFloorBatches()

@@ -1,0 +1,27 @@
+"""The suite rejects each broken adapter of chapters 5 to 8 on the clause it breaks, and passes the reference."""
+from __future__ import annotations
+
+import pytest
+
+from tests.kit import run_suite
+
+# (broken adapter, conformance module, the clauses it must fail on)
+CASES = [
+    ("tests.broken.batching:PADS_SILENTLY", "conformance/test_batching.py", {"BATCH-3"}),
+    ("tests.broken.batching:RANKS_OVERLAP", "conformance/test_batching.py", {"BATCH-3", "BATCH-6"}),
+    ("tests.broken.batching:CEIL_PLAN_FLOOR_BATCHES", "conformance/test_batching.py", {"BATCH-1", "BATCH-2"}),
+]
+
+
+@pytest.mark.parametrize("impl, module, clauses", CASES, ids=[c[0].split(":")[1].lower() for c in CASES])
+def test_suite_rejects_broken_adapter(impl, module, clauses):
+    run = run_suite(impl, module)
+    assert run.returncode != 0, f"{impl} must fail {module}, but the run passed:\n{run.describe()}"
+    missed = clauses - run.failed_clauses()
+    assert not missed, f"{impl} must fail on {sorted(missed)}; it failed on {sorted(run.failed_clauses())}:\n{run.describe()}"
+
+
+@pytest.mark.parametrize("module", sorted({c[1] for c in CASES}))
+def test_suite_passes_the_reference(module):
+    run = run_suite("realdex_ref", module)
+    assert run.returncode == 0 and run.passed(), f"the reference must pass {module}:\n{run.describe()}"
