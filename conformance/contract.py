@@ -21,6 +21,7 @@ CAPABILITIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     **{f"read:{layout}": _READ for layout in LAYOUTS},
     **{f"write:{layout}": _WRITE for layout in LAYOUTS},
     "root": [("inspect_root", ("root",)), ("read_root", ("root", "layout"))],
+    "validate": [("validate_sample", ("sample",))],
     "checks": [("check_root", ("root", "num_points"))],
     "batching": [
         ("batch_plan", ("num_samples", "batch_size", "world_size", "drop_last")),

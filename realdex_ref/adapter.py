@@ -9,6 +9,7 @@ from typing import Any
 
 import realdex_spec
 from realdex_ref import batching, checkrun, layouts, planning
+from realdex_ref import sample as sample_module
 
 
 class ReferenceAdapter:
@@ -22,6 +23,7 @@ class ReferenceAdapter:
             "write:realdex-segment",
             "write:realdex-frame",
             "write:converted",
+            "validate",
             "batching",
             "planning",
             "runlog",
@@ -33,6 +35,10 @@ class ReferenceAdapter:
         from realdex_ref import __version__
 
         return __version__
+
+    # chapter 1: the canonical sample
+    def validate_sample(self, sample: dict[str, Any]) -> None:
+        sample_module.validate_sample(sample)
 
     # chapters 2 and 3: layouts
     def detect_layout(self, path: str | Path) -> str:
