@@ -1,0 +1,113 @@
+"""Checkpoints of the reference trainer (spec chapter 11): plain dicts, written atomically.
+
+A checkpoint is ``ckpt_<iteration>.pt`` in the run folder, and the file ``latest`` names the
+newest complete one. Both are written under a temporary name in the same folder, flushed and
+fsynced, then renamed (TRAIN-6): a kill at any moment leaves either the old file or the new
+one, never half of one, and ``latest`` only ever names a file that was complete before the
+pointer moved. Reading never unpickles (``torch.load(weights_only=True)``), so every value in a
+checkpoint is a tensor or a plain type.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from realdex_ref.errors import DataError
+
+LATEST = "latest"
+FORMAT = "realdex-ref-checkpoint/1"
+KEYS = ("model", "optimizer", "iteration", "pass", "position", "rng", "config", "plan")
+_NAME = re.compile(r"ckpt_(\d+)\.pt")
+
+
+def checkpoint_name(iteration: int) -> str:
+    return f"ckpt_{iteration:08d}.pt"
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # some systems cannot open a folder; the rename is still atomic there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | Path, write: Callable[[Any], None]) -> Path:
+    """Call ``write(fh)`` on a temporary file beside ``path``, flush and fsync it, then rename it to ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def save(state: dict[str, Any], folder: str | Path) -> Path:
+    """Write ``state`` as the checkpoint of its iteration and point ``latest`` at it; return its path."""
+    import torch
+
+    missing = [k for k in KEYS if k not in state]
+    if missing:
+        raise ValueError(f"a checkpoint needs the keys {', '.join(KEYS)}; missing: {', '.join(missing)}")
+    folder = Path(folder)
+    path = write_atomic(folder / checkpoint_name(int(state["iteration"])),
+                        lambda fh: torch.save({"format": FORMAT, **state}, fh))
+    write_atomic(folder / LATEST, lambda fh: fh.write(path.name.encode("utf-8") + b"\n"))
+    return path
+
+
+def load(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint without unpickling; a damaged or foreign file is a DataError naming it."""
+    import torch
+
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise DataError("checkpoint not found", path=path) from None
+    except Exception as exc:  # a truncated zip, a pickle needing globals, ...: all unusable, say why
+        raise DataError(f"cannot read the checkpoint ({type(exc).__name__}: {str(exc)[:300]}); "
+                        "it is damaged or not a checkpoint of this trainer", path=path) from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise DataError(f"expected a checkpoint of format {FORMAT!r}, found {found!r}", path=path)
+    missing = [k for k in KEYS if k not in state]
+    if missing:
+        raise DataError(f"the checkpoint lacks the key(s) {', '.join(missing)}", path=path)
+    return state
+
+
+def latest(folder: str | Path) -> Path | None:
+    """The checkpoint ``latest`` names in ``folder``, or None when the folder has no checkpoint."""
+    folder = Path(folder)
+    pointer = folder / LATEST
+    if pointer.exists():
+        name = pointer.read_text(encoding="utf-8").strip()
+        if not _NAME.fullmatch(name):
+            raise DataError(f"expected the name of a checkpoint file (ckpt_<iteration>.pt), found {name!r}",
+                            path=pointer)
+        target = folder / name
+        if not target.exists():
+            raise DataError(f"names {name}, which is not in the folder", path=pointer)
+        return target
+    found = sorted(folder.glob("ckpt_*.pt"))
+    if found:
+        # files without a pointer: the pointer is written after each file, so they were never "latest"
+        raise DataError(f"{len(found)} checkpoint file(s) but no '{LATEST}' pointer; the run was not written by "
+                        f"this trainer or its folder was edited. Fix: write the name of the checkpoint to resume "
+                        f"from (e.g. {found[-1].name}) into {pointer}", path=folder)
+    return None

@@ -1,0 +1,388 @@
+"""The reference trainer (spec chapter 11), read top to bottom in ``train``.
+
+One unit of progress, the iteration, drives everything: the pass an iteration belongs to is
+``iteration // iterations_per_epoch`` and its place in the pass follows from it, so a resume
+can never guess (the RealDex loop resumed an "epoch" counted in ``step_epoch`` iterations as a
+pass index and ended at once). The batch and run arithmetic is the plan's (``planning``,
+``batching``); the trainer only follows it.
+
+Randomness, for bit-for-bit resume on CPU: the model is initialised from ``seed``; the order of
+each pass comes from the seeded sampler (``seed``, pass); the object points of each item from
+the dataset (``seed``, pass, index); the VAE noise of each iteration from a generator re-seeded
+from (``seed``, rank, iteration). Nothing depends on how many iterations this process has run.
+
+Under ``torchrun`` (``WORLD_SIZE`` > 1) the same code runs on every rank with
+DistributedDataParallel (gloo on CPU, NCCL on GPU); rank 0 alone writes the run log,
+the metrics and the checkpoints.
+"""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from realdex_ref import batching, checkpoint, planning
+from realdex_ref.runlog import RunLog
+
+RUN_LOG = "run.jsonl"
+METRICS = "metrics.jsonl"
+
+# The trainer's configuration: plain values only (it is logged and stored in every checkpoint).
+DEFAULTS: dict[str, Any] = {
+    "batch_size": 32,
+    "passes": None,  # passes over the data (RealDex: total_epoch)
+    "max_iterations": None,  # a cap on optimizer steps
+    "ckpt_every": None,  # iterations between checkpoints (RealDex: freq.save); a final one is always written
+    "drop_last": True,  # RealDex's loader hard-codes drop_last=True
+    "grad_accum": 1,
+    "seed": 0,
+    "num_points": 1024,  # object points sampled per item (RealDex: num_obj_points)
+    "layout": None,  # None: the layout with the most samples under the root
+    "lr": 5e-4,  # Adam, as RealDex
+    "width": 64,
+    "latent": 16,
+    "kl_weight": 1e-2,
+    "num_workers": 0,
+    "device": "auto",  # auto: the GPU of this rank when there is one, else the CPU
+    "log_every": 10,  # iterations between lines of metrics.jsonl
+    "step_time": None,  # seconds per iteration for the plan's expected duration (realdex plan --calibrate)
+    "startup_time": 0.0,
+    "save_time": 0.0,
+    "interrupt_at": None,  # act as on SIGINT after this many iterations (the conformance suite's interruption)
+}
+
+
+def make_config(**overrides: Any) -> dict[str, Any]:
+    unknown = sorted(set(overrides) - set(DEFAULTS) - {"root"})
+    if unknown:
+        raise ValueError(f"unknown training configuration key(s) {', '.join(unknown)}; "
+                         f"the keys are {', '.join(DEFAULTS)}")
+    return {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None or k in ("passes", "max_iterations")}}
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+class Ranks:
+    """Where this process stands in a torchrun world (world 1 when run alone)."""
+
+    def __init__(self, device: str = "auto") -> None:
+        import torch
+        import torch.distributed as dist
+
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+        self.device = torch.device(f"cuda:{local}" if use_cuda else "cpu")
+        if use_cuda:
+            torch.cuda.set_device(self.device)
+        self.owns_group = False
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if use_cuda else "gloo")
+            self.owns_group = True
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when ``flag`` is true on any (so that all ranks stop at the same iteration)."""
+        if self.world == 1:
+            return flag
+        import torch
+        import torch.distributed as dist
+
+        t = torch.tensor([1 if flag else 0], device=self.device if self.device.type == "cuda" else "cpu")
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return bool(t.item())
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def close(self) -> None:
+        if self.owns_group:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+
+
+class _NoLog:
+    """What ranks other than 0 log: nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *a, **k: None
+
+
+@contextmanager
+def _stop_on_signals(flag: dict[str, Any]) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``flag["signal"]``; the loop ends its iteration, saves and stops (TRAIN-9)."""
+    if sys.modules.get("threading") and __import__("threading").current_thread() is not __import__("threading").main_thread():
+        yield  # signals reach only the main thread; elsewhere the caller owns interruption
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        flag["signal"] = signal.Signals(signum).name
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def noise_seed(seed: int, rank: int, iteration: int) -> int:
+    """The seed of the VAE noise of one iteration on one rank: a function of where the run is, not of its history."""
+    return ((seed * 1_000_003 + rank) * 1_000_000_007 + iteration) % (2**63)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def refuse_used_folder(out: Path) -> None:
+    """TRAIN-10: a new run never writes into a folder that holds another run."""
+    held = [p.name for p in (out / RUN_LOG, out / checkpoint.LATEST) if p.exists()] + \
+        [p.name for p in sorted(out.glob("ckpt_*.pt"))[:3]]
+    if held:
+        raise ValueError(f"{out}: the folder already holds a run ({', '.join(held)}). A new run would mix its log "
+                         f"and checkpoints with that one. Fix: resume it (realdex train ROOT --out {out} --resume) "
+                         "or choose another --out.")
+
+
+def open_dataset(root: str | Path, config: dict[str, Any]) -> Any:
+    from realdex_ref.loader import RealDexDataset
+
+    return RealDexDataset(root, layout=config["layout"], num_points=config["num_points"], seed=config["seed"])
+
+
+def dataset_record(root: str | Path, dataset: Any) -> dict[str, Any]:
+    """The run log's ``dataset``: root, layout and samples trained on, samples per layout under the root."""
+    return {"root": str(root), "layout": dataset.layout, "samples": len(dataset), "counts": dict(dataset.counts)}
+
+
+def make_plan(config: dict[str, Any], dataset: Any, world_size: int) -> planning.RunPlan:
+    """The run's plan; a plan with an empty pass is refused here, before any work (TRAIN-1)."""
+    others = {k: v for k, v in dataset.counts.items() if k != dataset.layout}
+    bp = batching.batch_plan(len(dataset), config["batch_size"], world_size, config["drop_last"])
+    batching.check_plan(bp, other_layouts=others)  # the message names the root's other layouts as a fix
+    return planning.plan_run(
+        num_samples=len(dataset), batch_size=config["batch_size"], passes=config["passes"],
+        max_iterations=config["max_iterations"], drop_last=config["drop_last"], world_size=world_size,
+        grad_accum=config["grad_accum"], ckpt_every=config["ckpt_every"], step_time=config["step_time"],
+        startup_time=config["startup_time"], save_time=config["save_time"])
+
+
+def build_model(config: dict[str, Any]) -> tuple[Any, Any]:
+    import torch
+
+    from realdex_ref.model import GraspCVAE
+
+    torch.manual_seed(config["seed"])
+    model = GraspCVAE(width=config["width"], latent=config["latent"], kl_weight=config["kl_weight"])
+    return model, torch.optim.Adam(model.parameters(), lr=config["lr"])
+
+
+def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
+          resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
+    """Train into the run folder ``out``; return the path of its run log.
+
+    ``resume=True`` continues the run in ``out`` from its latest checkpoint, with that
+    checkpoint's configuration (and ``root`` from it when None). ``progress`` is called as
+    ``progress(iteration, plan, eta_seconds)`` on rank 0; ``dataset`` replaces the root's
+    dataset (benchmarks).
+    """
+    import torch
+
+    out = Path(out)
+    state = None
+    if resume:
+        latest = checkpoint.latest(out)
+        if latest is None:
+            raise ValueError(f"{out}: nothing to resume, the folder holds no checkpoint. Fix: start the run "
+                             "without --resume, or name the folder of the run to resume")
+        state = checkpoint.load(latest)
+        config = dict(state["config"])
+        root = root if root is not None else config.get("root")
+    else:
+        config = make_config(**(config or {}))
+        refuse_used_folder(out)
+    config["root"] = str(root)
+    ranks = Ranks(config["device"])
+    try:
+        return _run(root, out, config, state, ranks, progress, dataset)
+    finally:
+        ranks.close()
+
+
+def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | None, ranks: Ranks,
+         progress: Any, dataset: Any) -> Path:
+    import torch
+
+    t_start = time.time()
+    # --- pre-flight: the data and the plan, before any work (TRAIN-1, TRAIN-11) ---
+    dataset = dataset if dataset is not None else open_dataset(root, config)
+    if state is not None and len(dataset) != state["plan"]["num_samples"]:
+        raise ValueError(f"{root}: the checkpoint {checkpoint.latest(out)} was made over num_samples="
+                         f"{state['plan']['num_samples']} samples, the root now has num_samples={len(dataset)}; its "
+                         "position in a pass means nothing over other data. Fix: resume over the same data, or start "
+                         "a new run in another folder")
+    plan = make_plan(config, dataset, ranks.world)
+    per_pass = plan.iterations_per_epoch
+    G = config["grad_accum"]
+
+    model, opt = build_model(config)
+    model.to(ranks.device)
+    start = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"]["torch"])
+        start = int(state["iteration"])
+    net = model
+    if ranks.world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[ranks.device.index] if ranks.device.type == "cuda" else None)
+    noise = torch.Generator(device=ranks.device)
+
+    log = RunLog(out / RUN_LOG) if ranks.main else _NoLog()
+    log.run_start(config=config, dataset=dataset_record(root, dataset), plan=plan.as_dict(),
+                  resume=None if state is None else {"iteration": start, "pass": state["pass"],
+                                                      "checkpoint": str(checkpoint.latest(out))})
+    if start >= plan.iterations:  # TRAIN-8: a finished run stays finished
+        log.run_end("success", "already-complete", iteration=start)
+        return out / RUN_LOG
+
+    sampler = batching.EpochSampler(len(dataset), config["batch_size"], ranks.world, ranks.rank,
+                                    config["drop_last"], config["seed"], shuffle=True, with_epoch=True)
+    metrics = (out / METRICS).open("a", encoding="utf-8") if ranks.main else None
+    durations: list[float] = []
+    save_times: list[float] = []
+
+    def save(iteration: int, pass_index: int, position: int, final: bool) -> None:
+        if ranks.main:
+            t0 = time.perf_counter()
+            path = checkpoint.save({
+                "model": model.state_dict(), "optimizer": opt.state_dict(), "iteration": iteration,
+                "pass": pass_index, "position": position,
+                "sampler": sampler.state_dict(batches_done=position),
+                "rng": {"torch": torch.get_rng_state(),
+                        "noise": "re-seeded every iteration from (seed, rank, iteration)"},
+                "config": config, "plan": plan.as_dict(), "final": final,
+            }, out)
+            save_times.append(time.perf_counter() - t0)
+            log.checkpoint(iteration, path, final=final)
+        ranks.barrier()
+
+    stop = {"signal": None}
+    it = start
+    reason = "completed" if plan.iterations == plan.passes * per_pass else "max-iterations"
+    with _stop_on_signals(stop):
+        while it < plan.iterations:
+            # --- one pass, from the batch where the iteration count says it stands ---
+            p = it // per_pass
+            sampler.set_epoch(p)
+            batches = sampler.batches()
+            position = (it % per_pass) * G
+            log.epoch_start(p, iteration=it)
+            items = [[(p, i) for i in b] for b in batches[position:]]
+            loader = torch.utils.data.DataLoader(dataset, batch_sampler=items, collate_fn=dataset.collate,
+                                                 num_workers=config["num_workers"])
+            fetched = iter(loader)
+            stopped = False
+            while position < len(batches) and it < plan.iterations:
+                t0 = time.perf_counter()
+                group = [next(fetched) for _ in range(min(G, len(batches) - position))]
+                total = sum(len(b["hand_pose"]) for b in group)
+                opt.zero_grad(set_to_none=True)
+                noise.manual_seed(noise_seed(config["seed"], ranks.rank, it))
+                for batch in group:
+                    pts = batch["object_points"].to(ranks.device, non_blocking=True)
+                    pose = batch["hand_pose"].to(ranks.device, non_blocking=True)
+                    z = torch.randn(len(pose), config["latent"], generator=noise, device=ranks.device)
+                    res = net(pts, pose, z)
+                    (res["loss"] * (len(pose) / total)).backward()  # the group's mean, however it is split
+                opt.step()
+                position += len(group)
+                it += 1
+                durations.append(time.perf_counter() - t0)
+
+                if metrics is not None and (it % config["log_every"] == 0 or it == plan.iterations):
+                    metrics.write(f'{{"iteration": {it}, "loss": {res["loss"].item():.6g}, '
+                                  f'"reconstruction": {res["reconstruction"].item():.6g}, '
+                                  f'"kl": {res["kl"].item():.6g}, "time": {time.time():.3f}}}\n')
+                    metrics.flush()
+                if progress is not None and ranks.main:
+                    progress(it, plan, eta_seconds(plan, it, durations, save_times))
+                pass_over = position == len(batches) or it == plan.iterations
+                if pass_over:  # a pass cut short by max_iterations counts the batches it ran
+                    drawn = sum(len(b) for b in batches[:position]) * ranks.world
+                    log.epoch_end(p, iteration=it, samples_seen=drawn, batches=position)
+                saved = False
+                if (plan.ckpt_every and it % plan.ckpt_every == 0) or it == plan.iterations:
+                    save(it, it // per_pass, (it % per_pass) * G, final=it == plan.iterations)
+                    saved = True
+                asked = stop["signal"] is not None or it == config["interrupt_at"]
+                if ranks.any(asked) and it < plan.iterations:  # TRAIN-9: end this iteration, save, stop
+                    if not saved:
+                        save(it, it // per_pass, (it % per_pass) * G, final=False)
+                    stopped = True
+                    break
+            del fetched, loader
+            if stopped:
+                reason = "interrupted"
+                break
+    if metrics is not None:
+        metrics.close()
+    status = "aborted" if reason == "interrupted" else "success"
+    log.run_end(status, reason, iteration=it)
+    return out / RUN_LOG
+
+
+def eta_seconds(plan: planning.RunPlan, iteration: int, durations: list[float], save_times: list[float]) -> float | None:
+    """Seconds to the end by the wall-time model of chapter 9, with this run's steady step and save times."""
+    if len(durations) <= planning.DEFAULT_WARMUP:
+        return None
+    step = planning.steady_step_time(durations[-200:] if len(durations) > 205 else durations)
+    save = sum(save_times) / len(save_times) if save_times else 0.0
+    left_ckpts = len(plan.checkpoint_iterations()) - len(plan.checkpoint_iterations(upto=iteration, final=False))
+    return step * (plan.iterations - iteration) + save * left_ckpts
+
+
+class ProgressBar:
+    """One stderr line, rewritten in place: iteration, pass, percentage and the ETA of the duration model."""
+
+    def __init__(self, stream: Any = None, every: float = 0.2) -> None:
+        self.stream = stream or sys.stderr
+        self.every, self.last = every, 0.0
+
+    def __call__(self, iteration: int, plan: planning.RunPlan, eta: float | None) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every and iteration < plan.iterations:
+            return
+        self.last = now
+        frac = iteration / plan.iterations
+        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
+        left = "ETA --:--" if eta is None else "ETA " + _clock(eta)
+        pass_no = min(iteration // plan.iterations_per_epoch + 1, plan.passes)
+        self.stream.write(f"\r[{bar}] {iteration}/{plan.iterations} it  pass {pass_no}/{plan.passes}  "
+                          f"{100 * frac:5.1f}%  {left} ")
+        if iteration >= plan.iterations:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    s = int(math.ceil(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
