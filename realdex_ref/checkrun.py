@@ -147,7 +147,7 @@ def _check_empty(v: Verdict, plan: dict[str, Any], events: list[dict[str, Any]],
         why = f" {exc}"
     ends = sum(1 for e in events if e["event"] == "epoch_end")
     what = f"{len(empty)} of {ends} logged pass(es) had 0 batches" if empty else "the plan has 0 batches per pass"
-    v.add("RUN-EMPTY-PASS", what + "." + why, empty[0]["line"] if empty else line)
+    v.add("RUN-EMPTY-PASS", what + (":" + why if why else "."), empty[0]["line"] if empty else line)
 
 
 def _check_resumes(v: Verdict, plan: dict[str, Any], segments: list[list[dict[str, Any]]]) -> None:

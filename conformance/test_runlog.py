@@ -1,0 +1,277 @@
+"""Conformance of the run verdict (spec chapter 10, RUNLOG-n).
+
+Every log here is written by hand, event by event, as some trainer would write it; the
+implementation's ``check_run`` must flag each departure from the plan with its own code.
+The four real ways a RealDex run ends at once are the four ``test_real_cause_*`` tests.
+
+The small plan used throughout (numbers checked by hand): 100 samples, batch 10, 3 passes,
+a checkpoint every 15 iterations -> 10 batches and iterations per pass, 30 iterations,
+checkpoints at 15 and 30 (the final one is the second periodic one), 300 samples seen.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.requires("runlog")
+
+T0 = 1_757_000_000.0
+CAUSE_CODES = {"RUN-WRONG-LAYOUT", "RUN-EMPTY-PASS", "RUN-RESUMED-FINISHED", "RUN-PASS-JUMP"}
+KNOWN_CODES = CAUSE_CODES | {"RUN-ENDED-EARLY", "RUN-NOT-FINISHED", "RUN-NO-END", "RUN-TOO-FAST", "RUN-CKPT-MISSING",
+                             "RUN-CKPT-EXTRA", "RUN-SAMPLES-MISMATCH", "RUN-PLAN-MISMATCH"}
+
+
+def plan(num_samples=100, batch_size=10, passes=3, ckpt_every=15, drop_last=False, step_time=None, **counts):
+    """A plan as a trainer logs it: its inputs and, when given, its counts."""
+    p = dict(num_samples=num_samples, batch_size=batch_size, world_size=1, drop_last=drop_last, grad_accum=1,
+             passes=passes, max_iterations=None, ckpt_every=ckpt_every, step_time=step_time)
+    if step_time is not None:
+        p.update(expected_seconds=step_time * counts.get("iterations", 0))
+        p.update(expected_seconds_low=p["expected_seconds"] / 2, expected_seconds_high=p["expected_seconds"] * 2)
+    return {**p, **counts}
+
+
+SMALL = plan(batches_per_epoch=10, iterations_per_epoch=10, passes=3, iterations=30, periodic_checkpoints=2,
+             checkpoints=2, samples_seen=300)
+
+
+def run_start(t, plan, layout="realdex-frame", samples=None, counts=None, resume=None, config=None):
+    samples = plan["num_samples"] if samples is None else samples
+    return {"event": "run_start", "time": t, "format": "realdex-runlog/1",
+            "config": config or {"batch_size": plan["batch_size"], "total_epoch": plan["passes"]},
+            "dataset": {"root": "/data/realdex", "layout": layout, "samples": samples,
+                        "counts": counts or {layout: samples}},
+            "plan": plan, "resume": resume}
+
+
+def passes(t, first_pass, last_pass, per_pass, batches, samples, ckpt_every, step, start_iteration=None,
+           final=True, stop_at=None):
+    """Events of passes first..last (inclusive), a checkpoint at every multiple of ckpt_every.
+
+    Returns (events, time, iteration) after them; ``stop_at`` ends the work at that iteration.
+    """
+    events, it = [], first_pass * per_pass if start_iteration is None else start_iteration
+    for p in range(first_pass, last_pass + 1):
+        events.append({"event": "epoch_start", "time": t, "pass": p, "iteration": it})
+        while it < (p + 1) * per_pass:  # a resumed pass runs only what is left of it
+            if stop_at is not None and it >= stop_at:
+                return events, t, it
+            it, t = it + 1, t + step
+            if ckpt_every and it % ckpt_every == 0:
+                events.append({"event": "checkpoint", "time": t, "iteration": it, "path": f"ckpt_{it}.pt", "final": False})
+        events.append({"event": "epoch_end", "time": t, "pass": p, "iteration": it, "batches": batches,
+                       "samples_seen": samples})
+    if final:  # the last periodic checkpoint is the final one when it falls on the last iteration
+        last = next((e for e in events if e["event"] == "checkpoint" and e["iteration"] == it), None)
+        if last is not None:
+            last["final"] = True
+        else:
+            events.append({"event": "checkpoint", "time": t, "iteration": it, "path": f"ckpt_{it}.pt", "final": True})
+    return events, t, it
+
+
+def run_end(t, iteration, reason="completed"):
+    status = "success" if reason in ("completed", "max-iterations", "already-complete") else "aborted"
+    return {"event": "run_end", "time": t, "status": status, "reason": reason, "iteration": iteration}
+
+
+def clean_small(step=1.0):
+    body, t, it = passes(T0, 0, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=step)
+    return [run_start(T0, SMALL), *body, run_end(t, it)]
+
+
+def write(tmp_path: Path, events: list[dict], name="run.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    return path
+
+
+def codes(adapter, path) -> list[str]:
+    findings = adapter.check_run(path=path)
+    return [f["code"] for f in findings]
+
+
+def assert_flags(adapter, path, code, absent=()):
+    got = codes(adapter, path)
+    assert code in got, f"expected the verdict on {path.name} to flag {code}, got {got}"
+    wrong = sorted(set(got) & set(absent))
+    assert not wrong, f"expected {code} without {wrong} (their cause is not in this log), got {got}"
+
+
+# --- a clean run ---------------------------------------------------------------------------
+
+@pytest.mark.clause("RUNLOG-6", "RUNLOG-1", "RUNLOG-2", "RUNLOG-3", "RUNLOG-4", "RUNLOG-5")
+def test_a_clean_run_has_no_finding(adapter, tmp_path):
+    got = adapter.check_run(path=write(tmp_path, clean_small()))
+    assert got == [], f"expected no finding for a run that did exactly its plan, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-6", "RUNLOG-1")
+def test_a_clean_run_resumed_once_has_no_finding(adapter, tmp_path):
+    first, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, stop_at=15)
+    # interrupted at iteration 15, right after its checkpoint, in pass 1; the resume restarts pass 1
+    t2 = t + 60
+    second, t3, it3 = passes(t2, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, start_iteration=15)
+    # the resumed pass 1 runs iterations 16..20; its epoch_end reports the whole pass (RUNLOG-3)
+    events = [run_start(T0, SMALL), *first, run_end(t, it, "interrupted"),
+              run_start(t2, SMALL, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}), *second,
+              run_end(t3, it3)]
+    assert (it, it3) == (15, 30)
+    got = adapter.check_run(path=write(tmp_path, events))
+    assert got == [], f"expected no finding for a run interrupted at iteration 15 and resumed to its end, got {got}"
+
+
+# --- the four real causes ----------------------------------------------------------------
+
+@pytest.mark.clause("RUNLOG-7")
+def test_real_cause_1_the_wrong_layout(adapter, tmp_path):
+    # 8 converted samples load, 14,380 per-frame samples sit beside them: 250 passes of 1 batch of 8
+    p = plan(num_samples=8, batch_size=32, passes=250, ckpt_every=500, batches_per_epoch=1, iterations=250,
+             checkpoints=1, samples_seen=2000)
+    body, t, it = passes(T0, 0, 249, per_pass=1, batches=1, samples=8, ckpt_every=500, step=0.004)
+    events = [run_start(T0, p, layout="converted", samples=8, counts={"converted": 8, "realdex-frame": 14_380}),
+              *body, run_end(t, it)]
+    assert_flags(adapter, write(tmp_path, events), "RUN-WRONG-LAYOUT", absent=CAUSE_CODES - {"RUN-WRONG-LAYOUT"})
+
+
+@pytest.mark.clause("RUNLOG-8")
+def test_real_cause_2_drop_last_with_fewer_samples_than_a_batch(adapter, tmp_path):
+    # floor(8 / 32) = 0 batches: 250 empty passes, only the final checkpoint ("Saving model at epoch 1")
+    p = plan(num_samples=8, batch_size=32, passes=250, ckpt_every=500, drop_last=True, batches_per_epoch=0,
+             iterations=0, checkpoints=1, samples_seen=0)
+    body, t, it = passes(T0, 0, 249, per_pass=0, batches=0, samples=0, ckpt_every=500, step=0.004)
+    events = [run_start(T0, p, layout="converted", samples=8), *body, run_end(t + 1, it)]
+    assert it == 0 and body[-1] == {"event": "checkpoint", "time": t, "iteration": 0, "path": "ckpt_0.pt", "final": True}
+    assert_flags(adapter, write(tmp_path, events), "RUN-EMPTY-PASS", absent=CAUSE_CODES - {"RUN-EMPTY-PASS"})
+
+
+@pytest.mark.clause("RUNLOG-9")
+def test_real_cause_3_resuming_in_a_folder_with_a_finished_checkpoint(adapter, tmp_path):
+    earlier = clean_small()
+    t = earlier[-1]["time"] + 3600
+    events = [*earlier,
+              run_start(t, SMALL, resume={"iteration": 30, "pass": 3, "checkpoint": "ckpt_30.pt"}),
+              run_end(t + 0.5, 30)]
+    assert_flags(adapter, write(tmp_path, events), "RUN-RESUMED-FINISHED", absent=CAUSE_CODES - {"RUN-RESUMED-FINISHED"})
+
+
+@pytest.mark.clause("RUNLOG-10", "RUNLOG-3")
+def test_real_cause_4_an_epoch_counter_used_as_a_pass_count(adapter, tmp_path):
+    # 30 passes of 10 iterations (300 in all); the epoch counter ticks every step_epoch = 1 iteration.
+    p = plan(passes=30, ckpt_every=15, batches_per_epoch=10, iterations_per_epoch=10, iterations=300,
+             periodic_checkpoints=20, checkpoints=20, samples_seen=3000)
+    config = {"batch_size": 10, "total_epoch": 30, "freq": {"save": 15, "step_epoch": 1}}
+    first, t, it = passes(T0, 0, 4, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, stop_at=45)
+    assert it == 45
+    # the resume reads the counter (45 ticks) as the pass index: 45 > 30 passes, the loop never runs
+    t2 = t + 60
+    events = [run_start(T0, p, config=config), *first, run_end(t, it, "interrupted"),
+              run_start(t2, p, config=config, resume={"iteration": 45, "pass": 45, "checkpoint": "ckpt_45.pt"}),
+              {"event": "checkpoint", "time": t2 + 0.1, "iteration": 45, "path": "ckpt_45.pt", "final": True},
+              run_end(t2 + 0.2, 45)]
+    assert_flags(adapter, write(tmp_path, events), "RUN-PASS-JUMP", absent=CAUSE_CODES - {"RUN-PASS-JUMP"})
+
+
+@pytest.mark.clause("RUNLOG-10")
+def test_skipped_passes_are_a_jump(adapter, tmp_path):
+    events = clean_small()
+    for e in events:  # the third pass is logged as pass 5
+        if e.get("pass") == 2:
+            e["pass"] = 5
+    assert_flags(adapter, write(tmp_path, events), "RUN-PASS-JUMP")
+
+
+# --- ends, time, checkpoints, samples ------------------------------------------------------
+
+@pytest.mark.clause("RUNLOG-11", "RUNLOG-5")
+@pytest.mark.parametrize("reason,code", [("completed", "RUN-ENDED-EARLY"), ("interrupted", "RUN-NOT-FINISHED"),
+                                         ("error", "RUN-NOT-FINISHED")])
+def test_a_run_that_stops_before_its_plan(adapter, tmp_path, reason, code):
+    body, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    events = [run_start(T0, SMALL), *body, run_end(t, it, reason)]
+    other = {"RUN-ENDED-EARLY", "RUN-NOT-FINISHED"} - {code}
+    assert_flags(adapter, write(tmp_path, events), code, absent=other)
+
+
+@pytest.mark.clause("RUNLOG-11")
+def test_a_log_without_run_end(adapter, tmp_path):
+    assert_flags(adapter, write(tmp_path, clean_small()[:-1]), "RUN-NO-END")
+
+
+@pytest.mark.clause("RUNLOG-12")
+def test_a_run_done_faster_than_the_model_allows(adapter, tmp_path):
+    timed = {**SMALL, "step_time": 10.0, "expected_seconds": 300.0, "expected_seconds_low": 150.0,
+             "expected_seconds_high": 600.0}
+    fast = [run_start(T0, timed), *clean_small(step=0.01)[1:]]  # 30 iterations in 0.3 s, 150 s at least
+    assert_flags(adapter, write(tmp_path, fast, "fast.jsonl"), "RUN-TOO-FAST")
+    ok = [run_start(T0, timed), *clean_small(step=9.0)[1:]]  # 270 s: inside the band
+    got = codes(adapter, write(tmp_path, ok, "ok.jsonl"))
+    assert got == [], f"expected no finding for 270 s against a band of 150 to 600 s, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-13", "RUNLOG-4")
+def test_a_missing_checkpoint(adapter, tmp_path):
+    events = [e for e in clean_small() if not (e["event"] == "checkpoint" and e["iteration"] == 15)]
+    assert_flags(adapter, write(tmp_path, events), "RUN-CKPT-MISSING", absent={"RUN-CKPT-EXTRA"})
+
+
+@pytest.mark.clause("RUNLOG-13", "RUNLOG-4")
+def test_the_final_checkpoint_logged_twice(adapter, tmp_path):
+    events = clean_small()
+    end = events.pop()
+    events += [{"event": "checkpoint", "time": end["time"], "iteration": 30, "path": "final.pt", "final": True}, end]
+    assert_flags(adapter, write(tmp_path, events), "RUN-CKPT-EXTRA", absent={"RUN-CKPT-MISSING"})
+
+
+@pytest.mark.clause("RUNLOG-14")
+def test_samples_seen_differ_from_the_plan(adapter, tmp_path):
+    events = clean_small()
+    next(e for e in events if e["event"] == "epoch_end")["samples_seen"] = 90
+    assert_flags(adapter, write(tmp_path, events), "RUN-SAMPLES-MISMATCH")
+
+
+@pytest.mark.clause("RUNLOG-15")
+def test_a_logged_plan_with_wrong_counts(adapter, tmp_path):
+    events = clean_small()
+    events[0]["plan"] = {**SMALL, "checkpoints": 3}  # the final checkpoint counted twice
+    assert_flags(adapter, write(tmp_path, events), "RUN-PLAN-MISMATCH")
+
+
+# --- unreadable logs and the form of findings ------------------------------------------------
+
+@pytest.mark.clause("RUNLOG-16", "RUNLOG-1")
+@pytest.mark.parametrize("bad", ["not json", '["a list"]', '{"event": "epoch_start"}', '{"time": 1.0}',
+                                 '{"event": "epoch_start", "time": "noon"}'])
+def test_an_unreadable_line_is_refused_with_its_number(adapter, tmp_path, bad):
+    lines = [json.dumps(e) for e in clean_small()]
+    lines.insert(6, bad)  # line 7 of the file
+    path = tmp_path / "run.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        adapter.check_run(path=path)
+    msg = str(info.value)
+    assert path.name in msg, f"expected the refusal to name the file {path.name}: {msg}"
+    assert re.search(r"\b7\b", msg.replace(str(path), "")), f"expected the refusal to name line 7: {msg}"
+
+
+@pytest.mark.clause("RUNLOG-16", "RUNLOG-2")
+def test_a_log_without_run_start_is_refused(adapter, tmp_path):
+    path = write(tmp_path, clean_small()[1:])
+    with pytest.raises(ValueError) as info:
+        adapter.check_run(path=path)
+    assert "run_start" in str(info.value), f"expected the refusal to say run_start is missing: {info.value}"
+
+
+@pytest.mark.clause("RUNLOG-17", "RUNLOG-6")
+def test_findings_are_json_with_known_codes(adapter, tmp_path):
+    events = clean_small()[:-1] + [run_end(clean_small()[-1]["time"], 20)]  # claims done at 20 of 30
+    findings = adapter.check_run(path=write(tmp_path, events))
+    assert findings, "expected findings for a run that claims to be done at iteration 20 of 30"
+    back = json.loads(json.dumps(findings))
+    for f in back:
+        assert f["code"] in KNOWN_CODES, f"expected a code from chapter 10, got {f['code']!r}"
+        assert isinstance(f["message"], str) and f["message"], f"expected a message, got {f.get('message')!r}"
+        assert f.get("line") is None or isinstance(f["line"], int), f"expected line int or None, got {f.get('line')!r}"
