@@ -35,6 +35,7 @@ CAPABILITIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("read_config", ("path",)),
     ],
     "runlog": [("check_run", ("path",))],
+    "training": [("train", ("root", "out", "config")), ("resume", ("out",)), ("checkpoint_weights", ("path",))],
 }
 
 BASE_ATTRIBUTES = ("name", "version", "spec_version", "capabilities")

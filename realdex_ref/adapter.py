@@ -80,5 +80,21 @@ class ReferenceAdapter:
     def check_run(self, path: str | Path) -> list[dict[str, Any]]:
         return checkrun.check_run(path)
 
+    # chapter 11: training
+    def train(self, root: str | Path, out: str | Path, config: dict[str, Any]) -> str:
+        from realdex_ref import trainer
+
+        return str(trainer.train(root, out, config))
+
+    def resume(self, out: str | Path) -> str:
+        from realdex_ref import trainer
+
+        return str(trainer.train(None, out, resume=True))
+
+    def checkpoint_weights(self, path: str | Path) -> dict[str, Any]:
+        from realdex_ref import checkpoint
+
+        return {name: t.numpy() for name, t in checkpoint.load(path)["model"].items()}
+
 
 ADAPTER = ReferenceAdapter()
