@@ -1,0 +1,222 @@
+"""Chapter 12: the report, the levels, known failures and reproductions, for this implementation.
+
+The clauses of chapter 12 bind the kit. They are checked here, against the implementation
+under test, by one inner run of the kit: a small test module with one test that passes, one
+Hypothesis test that fails, one known failure, one listed test that passes, and a stale
+known-failure entry, run from a directory outside the kit with only the installed packages.
+
+    <tmp>/
+        test_inner.py   the four tests below (INNER)
+        xfails.txt      three entries (XFAILS): one fails, one passes, one matches nothing
+        report.json     written by --conformance-report
+        summary.md      written by --conformance-summary
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import realdex_spec
+from conformance import levels, report
+
+INNER = textwrap.dedent(
+    """
+    import pytest
+    from hypothesis import given, strategies as st
+
+    @pytest.mark.clause("ADAPTER-1")
+    def test_passes(adapter):
+        assert adapter.name
+
+    @pytest.mark.clause("ADAPTER-5")
+    @given(n=st.integers(0, 1000))
+    def test_fails_for_large_numbers(adapter, n):
+        assert n < 500, f"expected n < 500, got {n}"
+
+    @pytest.mark.clause("ADAPTER-2")
+    def test_is_a_known_failure(adapter):
+        assert False, "fails on purpose"
+
+    @pytest.mark.clause("ADAPTER-3")
+    def test_is_listed_but_passes(adapter):
+        pass
+    """
+)
+XFAILS = (
+    "# known failures of the inner run\n"
+    "test_inner.py::test_is_a_known_failure  # fails on purpose\n"
+    "test_is_listed_but_passes  # listed on purpose, passes\n"
+    "test_that_does_not_exist  # stale on purpose\n"
+)
+EXPECTED = {
+    "test_inner.py::test_passes": "passed",
+    "test_inner.py::test_fails_for_large_numbers": "failed",
+    "test_inner.py::test_is_a_known_failure": "xfailed",
+    "test_inner.py::test_is_listed_but_passes": "xpassed",
+}
+
+
+def _child_env(config: pytest.Config) -> dict:
+    """The parent's import path, so that the child finds the same adapter (installed or local)."""
+    paths = [str(config.invocation_params.dir)] + [p for p in sys.path if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
+    env.pop("REALDEX_IMPL", None)
+    env.pop("CI", None)  # the inner run uses the default profile whatever the outer one is
+    return env
+
+
+def _run(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def inner(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config, adapter) -> dict:
+    from conformance.plugin import impl_spec
+
+    where = tmp_path_factory.mktemp("inner-run")
+    (where / "test_inner.py").write_text(INNER, encoding="utf-8")
+    (where / "xfails.txt").write_text(XFAILS, encoding="utf-8")
+    env = _child_env(pytestconfig)
+    proc = _run(
+        [sys.executable, "-m", "pytest", "test_inner.py", f"--impl={impl_spec(pytestconfig)}", "-p", "no:cacheprovider",
+         "--conformance-report=report.json", "--conformance-summary=summary.md", "--xfails-file=xfails.txt"],
+        where, env,
+    )
+    out = proc.stdout + proc.stderr
+    assert (where / "report.json").exists(), f"expected the inner run to write report.json; it printed:\n{out[-3000:]}"
+    return {
+        "dir": where, "env": env, "proc": proc, "out": out,
+        "doc": json.loads((where / "report.json").read_text(encoding="utf-8")),
+        "summary": (where / "summary.md").read_text(encoding="utf-8"),
+    }
+
+
+def _test(inner: dict, nodeid: str) -> dict:
+    found = [t for t in inner["doc"]["tests"] if t["nodeid"] == nodeid]
+    assert len(found) == 1, f"expected one entry for {nodeid} in the report, found {len(found)}: {inner['doc']['tests']}"
+    return found[0]
+
+
+@pytest.mark.clause("REPORT-1")
+def test_report_validates_against_its_schema(inner):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(report.SCHEMA_PATH.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(inner["doc"]), key=str)
+    assert not errors, f"expected the report to validate against {report.SCHEMA_PATH.name}, found: {[e.message for e in errors[:5]]}"
+    assert inner["doc"]["report_version"] == report.REPORT_VERSION, (
+        f"expected report_version {report.REPORT_VERSION!r}, found {inner['doc']['report_version']!r}"
+    )
+
+
+@pytest.mark.clause("REPORT-2")
+def test_report_identifies_implementation_kit_and_platform(inner, adapter, pytestconfig):
+    from conformance.plugin import impl_spec
+
+    doc = inner["doc"]
+    expected = {
+        "name": adapter.name, "version": adapter.version, "spec_version": adapter.spec_version,
+        "capabilities": sorted(adapter.capabilities), "impl": impl_spec(pytestconfig),
+    }
+    assert doc["implementation"] == expected, f"expected implementation {expected}, found {doc['implementation']}"
+    assert doc["spec_version"] == realdex_spec.VERSION, f"expected spec {realdex_spec.VERSION}, found {doc['spec_version']}"
+    assert doc["kit"]["version"], f"expected the kit's version, found {doc['kit']}"
+    for key in ("python", "numpy", "torch", "pytest", "hypothesis"):
+        assert doc["platform"].get(key), f"expected the {key} version in the report's platform, found {doc['platform']}"
+    assert doc["hypothesis"]["profile"] and isinstance(doc["hypothesis"]["seed"], int), (
+        f"expected the Hypothesis profile and the run's seed, found {doc['hypothesis']}"
+    )
+
+
+@pytest.mark.clause("REPORT-3")
+def test_report_gives_every_test_with_outcome_clauses_and_duration(inner):
+    found = {t["nodeid"]: t["outcome"] for t in inner["doc"]["tests"]}
+    assert found == EXPECTED, f"expected outcomes {EXPECTED}, found {found}"
+    for nodeid in EXPECTED:
+        test = _test(inner, nodeid)
+        assert test["clauses"] and test["duration"] >= 0, f"expected clauses and a duration, found {test}"
+        if test["outcome"] != "passed":
+            assert test["message"] and "\n" not in test["message"], f"expected a one-line message, found {test['message']!r}"
+    assert _test(inner, "test_inner.py::test_fails_for_large_numbers")["message"].startswith("AssertionError: expected n < 500"), (
+        "expected the failure's own message"
+    )
+
+
+@pytest.mark.clause("REPORT-4")
+def test_a_failure_comes_with_a_command_that_reruns_just_it(inner):
+    test = _test(inner, "test_inner.py::test_fails_for_large_numbers")
+    repro = test.get("reproduce")
+    assert repro, f"expected a reproduction for a failed test, found {test}"
+    assert repro["seed"] == inner["doc"]["hypothesis"]["seed"], f"expected the run's seed, found {repro}"
+    assert repro["blob"] and repro["blob"].startswith("@reproduce_failure("), f"expected the Hypothesis blob, found {repro}"
+    assert repro["command"] in inner["out"], "expected the command to be printed at the end of the run"
+    for other in EXPECTED:
+        if other != test["nodeid"]:
+            assert "reproduce" not in _test(inner, other), f"expected no reproduction for {other}, which did not fail"
+    # without the example database the inner run left, the command alone must find the failure again
+    shutil.rmtree(inner["dir"] / ".hypothesis", ignore_errors=True)
+    rerun = _run(shlex.split(repro["command"]) + ["-p", "no:cacheprovider", "--conformance-report=rerun.json"],
+                 inner["dir"], inner["env"])
+    redo = json.loads((inner["dir"] / "rerun.json").read_text(encoding="utf-8"))["tests"]
+    assert [(t["nodeid"], t["outcome"]) for t in redo] == [(test["nodeid"], "failed")], (
+        f"expected {repro['command']!r} to rerun just {test['nodeid']} and fail again, found {redo}:\n{rerun.stdout[-2000:]}"
+    )
+    assert redo[0]["message"] == test["message"], f"expected the same failure, found {redo[0]['message']!r}"
+
+
+@pytest.mark.clause("REPORT-5")
+def test_levels_are_printed_and_reported(inner):
+    names = [level.name for level in levels.levels()]
+    assert names == ["reader", "loader", "planner", "trainer"], f"expected the four levels of chapter 12, found {names}"
+    found = {level["name"]: level["status"] for level in inner["doc"]["levels"]}
+    # the inner run has tests of chapter 4 only: no level's chapters were collected
+    assert found == {name: "not assessed" for name in names}, f"expected every level not assessed, found {found}"
+    assert "RealDex conformance levels" in inner["out"] and "reader: not assessed" in inner["out"], (
+        f"expected the levels at the end of the run, found:\n{inner['out'][-2000:]}"
+    )
+
+
+@pytest.mark.clause("REPORT-6")
+def test_summary_has_a_row_with_a_badge_per_chapter(inner):
+    rows = [line for line in inner["summary"].splitlines() if line.startswith("| ") and ".md |" in line]
+    chapters = sorted({c.chapter for c in realdex_spec.clauses().values()})
+    assert [r.split(" | ")[0].lstrip("| ") for r in rows] == chapters, f"expected one row per chapter {chapters}, found {rows}"
+    adapter_row = next(r for r in rows if r.startswith("| 04-adapter.md"))
+    # four ADAPTER clauses checked; ADAPTER-1 passes, ADAPTER-5 fails, ADAPTER-2/3 are known failures
+    assert " | 4 | 1 | 1 | ![ADAPTER 1/4 pass](https://img.shields.io/badge/ADAPTER-1%2F4%20pass-red) |" in adapter_row, (
+        f"expected 4 checked, 1 passed, 1 failing and a red badge, found {adapter_row}"
+    )
+
+
+@pytest.mark.clause("REPORT-7")
+def test_a_known_failure_is_expected_to_fail_with_its_reason(inner):
+    test = _test(inner, "test_inner.py::test_is_a_known_failure")
+    assert test["outcome"] == "xfailed" and "fails on purpose" in test["message"] and "xfails.txt:2" in test["message"], (
+        f"expected an expected failure naming the entry (xfails.txt:2) and its reason, found {test}"
+    )
+    assert inner["proc"].returncode == 1, f"expected exit 1 (one real failure), found {inner['proc'].returncode}"
+
+
+@pytest.mark.clause("REPORT-8")
+def test_a_stale_entry_and_a_passing_known_failure_are_reported(inner):
+    assert inner["doc"]["xfails"]["stale"] == ["test_that_does_not_exist"], (
+        f"expected the one stale entry, found {inner['doc']['xfails']['stale']}"
+    )
+    assert "stale: xfails.txt:4 'test_that_does_not_exist'" in inner["out"], "expected the stale entry named at the end"
+    assert _test(inner, "test_inner.py::test_is_listed_but_passes")["outcome"] == "xpassed", "expected xpassed"
+    assert "(remove its entry): test_inner.py::test_is_listed_but_passes" in inner["out"], "expected the passing entry named"
+
+
+@pytest.mark.clause("REPORT-9")
+def test_the_kit_runs_from_a_directory_outside_it(inner):
+    assert f"rootdir: {inner['dir']}" in inner["out"], (
+        f"expected the inner run's rootdir to be its own directory {inner['dir']}, found:\n{inner['out'][:1500]}"
+    )
+    assert "fixture 'adapter' not found" not in inner["out"], "expected the kit's fixtures without any conftest"
