@@ -168,7 +168,31 @@ def _missing(arrays: dict[str, np.ndarray], path: Path) -> set[str]:
     names = arrays[MISSING_KEY]
     if names.dtype.kind != "U" or names.ndim != 1:
         raise DataError(f"expected a 1-D array of field names, found dtype {names.dtype}, shape {names.shape}", path=path, key=MISSING_KEY)
-    return {str(n) for n in names}
+    found = {str(n) for n in names}
+    # only an optional field can be absent; a file that calls qpos missing has no samples to give
+    wrong = sorted(found - set(OPTIONAL_FIELDS))
+    if wrong:
+        raise DataError(
+            f"expected names of optional fields ({', '.join(OPTIONAL_FIELDS)}), found {', '.join(wrong)}",
+            path=path,
+            key=MISSING_KEY,
+        )
+    return found
+
+
+def _check_optional(arrays: dict[str, np.ndarray], layout: str, path: Path) -> None:
+    """An optional key that is present has the rank and fixed sizes of its layout (LAYOUT-7)."""
+    for key, spec in _SPEC[layout]["optional"].items():
+        if key in arrays and not _fits(arrays[key].shape, spec):
+            raise DataError(
+                f"expected shape {tuple(spec)} ({len(spec)}-D), found shape {arrays[key].shape}", path=path, key=key
+            )
+
+
+def _check_points(clouds: np.ndarray, path: Path, key: str) -> None:
+    """A cloud with no point cannot be paired with a frame (SAMPLE: at least one point)."""
+    if clouds.shape[-2] == 0:
+        raise DataError(f"expected at least 1 object point, found 0 (shape {clouds.shape})", path=path, key=key)
 
 
 def _object_name(path: Path, layout: str) -> str:
@@ -185,6 +209,7 @@ def load_file(path: str | Path) -> FileData:
     layout = _choose(arrays, path)
     spec = _SPEC[layout]
     unexpected = [k for k in arrays if k not in spec["required"] and k not in spec["optional"]]
+    _check_optional(arrays, layout, path)
     missing = _missing(arrays, path)
     if layout == "converted":
         data = _read_converted(arrays, path)
@@ -202,6 +227,7 @@ def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str) -> Fil
     n = arrays["qpos"].shape[0]
     _frames(arrays, ("hand_transl", "hand_orient", "object_transl", "object_orient"), n, path, "frames")
     points = _numeric(arrays, "object_points", path)
+    _check_points(points, path, "object_points")
     colors = None
     if "object_colors" in arrays:
         colors = _numeric(arrays, "object_colors", path)
@@ -238,9 +264,14 @@ def _read_converted(arrays: dict[str, np.ndarray], path: Path) -> FileData:
     poses = _numeric(arrays, "hand_poses", path)
     n = poses.shape[0]
     _frames(arrays, ("obj_pc", "contact_labels", "object_scales", "hand_sides"), n, path, "samples")
-    if "num_samples" in arrays and int(arrays["num_samples"]) != n:
-        raise DataError(f"expected {n} (the rows of hand_poses), found {int(arrays['num_samples'])}", path=path, key="num_samples")
+    if "num_samples" in arrays:
+        count = arrays["num_samples"]
+        if count.dtype.kind not in "iu":
+            raise DataError(f"expected an integer count of samples, found dtype {count.dtype}", path=path, key="num_samples")
+        if int(count) != n:
+            raise DataError(f"expected {n} (the rows of hand_poses), found {int(count)}", path=path, key="num_samples")
     clouds = _numeric(arrays, "obj_pc", path)
+    _check_points(clouds, path, "obj_pc")
     contact = None
     if "contact_labels" in arrays:
         contact = _numeric(arrays, "contact_labels", path)
