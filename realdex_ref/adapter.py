@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import realdex_spec
-from realdex_ref import batching, checkrun, layouts, planning
+from realdex_ref import batching, checkrun, dataroot, layouts, planning
 from realdex_ref import sample as sample_module
 
 
@@ -25,6 +25,7 @@ class ReferenceAdapter:
             "write:converted",
             "validate",
             "batching",
+            "root",
             "planning",
             "runlog",
         }
@@ -49,6 +50,13 @@ class ReferenceAdapter:
 
     def write_samples(self, samples: list[dict[str, Any]], dest: str | Path, layout: str) -> dict[str, Any]:
         return layouts.write_samples(samples, dest, layout).as_dict()
+
+    # chapter 5: data roots
+    def inspect_root(self, root: str | Path) -> dict[str, Any]:
+        return dataroot.inspect_root(root).as_dict()
+
+    def read_root(self, root: str | Path, layout: str | None = None) -> list[dict[str, Any]]:
+        return dataroot.read_root(root, layout)
 
     # chapter 7: batching
     def batch_plan(self, num_samples: int, batch_size: int, world_size: int = 1, drop_last: bool = False) -> dict:

@@ -1,0 +1,232 @@
+"""Conformance of chapter 5: data roots (ROOT-n).
+
+Roots are written by the kit (``conformance.synth``), never by the implementation under test;
+the expected counts are those the kit wrote.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance import rawfiles, synth
+
+pytestmark = pytest.mark.requires("root")
+
+SMALL = dict(frames_per_segment=(3, 7), points=48)
+
+
+def write(dest: Path, layout: str, **kw) -> dict:
+    return synth.write_root(dest, layout, **{**SMALL, **kw})
+
+
+def codes(inventory: dict) -> Counter:
+    return Counter(p["code"] for p in inventory["problems"])
+
+
+def problems_with(inventory: dict, code: str) -> list[dict]:
+    return [p for p in inventory["problems"] if p["code"] == code]
+
+
+def inspect(adapter, root: Path) -> dict:
+    inv = dict(adapter.inspect_root(root=root))
+    for key in ("total_samples", "layouts", "objects", "problems"):
+        assert key in inv, f"inspect_root({root}) lacks {key!r} (ROOT-10); it returned keys {sorted(inv)}"
+    return inv
+
+
+@pytest.fixture(scope="module")
+def user_root(tmp_path_factory) -> tuple[Path, dict]:
+    """The user's root, scaled down: 8 converted samples under 4 names beside 70 per-frame files.
+
+    ::
+
+        user/driller_0/converted_data.npz … sprayer_homedepot_041_1000_1000/converted_data.npz   (2 samples each)
+        user/driller_1/0.npz … sprayer_3/<i>.npz       (70 realdex-frame files, 8-point cubes, 3×3 matrices)
+    """
+    root = tmp_path_factory.mktemp("user")
+    return root, synth.write_user_root(root, frames=70, converted=8, converted_points=64)
+
+
+@pytest.fixture(scope="module")
+def mixed_root(tmp_path_factory) -> tuple[Path, dict, dict]:
+    """Segments of driller and sprayer beside per-frame folders of a mug.
+
+    ::
+
+        mixed/driller/0.npz, 1.npz; mixed/sprayer/0.npz, 1.npz      realdex-segment
+        mixed/mug_0/0.npz … mixed/mug_1/<i>.npz                      realdex-frame
+    """
+    root = tmp_path_factory.mktemp("mixed")
+    seg = write(root, "realdex-segment")
+    frame = write(root, "realdex-frame", objects=("mug",))
+    return root, seg, frame
+
+
+@pytest.mark.clause("ROOT-1")
+def test_every_file_is_examined_and_unknown_files_are_listed(adapter, tmp_path):
+    written = write(tmp_path / "deep" / "er", "realdex-segment")
+    (tmp_path / "notes.txt").write_text("not data")
+    (tmp_path / "deep" / "readme.md").write_text("not data either")
+    inv = inspect(adapter, tmp_path)
+    assert inv["total_samples"] == written["num_frames"], (
+        f"files two folders deep hold {written['num_frames']} samples; the inventory counts {inv['total_samples']}")
+    listed = {Path(p["path"]).name for p in problems_with(inv, "UNKNOWN_FILE")}
+    assert {"notes.txt", "readme.md"} <= listed, f"both non-data files must be listed as UNKNOWN_FILE; listed: {sorted(listed)}"
+
+
+@pytest.mark.clause("ROOT-2", "ROOT-5")
+@settings(max_examples=6)
+@given(layout=st.sampled_from(rawfiles.LAYOUTS), segments=st.integers(1, 3), frames=st.integers(1, 6),
+       objects=st.lists(st.sampled_from(["driller", "sprayer", "mug", "bottle"]), min_size=1, max_size=2, unique=True),
+       seed=st.integers(0, 1000))
+def test_counts_by_frames_per_layout_and_object(adapter, layout, segments, frames, objects, seed):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        # at least 2 frames: a one-frame segment file is a per-frame file by content (chapter 2)
+        written = synth.write_root(root, layout, objects=tuple(objects), segments_per_object=segments,
+                                   frames_per_segment=(2, frames + 1), points=16, seed=seed)
+        inv = inspect(adapter, root)
+        n = written["num_frames"]
+        assert inv["total_samples"] == n, f"{layout} root of {written['num_files']} files and {n} frames: inventory says {inv['total_samples']}"
+        assert dict(inv["layouts"]) == {layout: n}, f"expected layouts {{{layout!r}: {n}}}, got {inv['layouts']}"
+        samples = adapter.read_root(root=root, layout=None)
+        assert len(samples) == n, f"read_root must give every frame ({n}); it gave {len(samples)}"
+        by_object = Counter(s["object"] for s in samples)
+        assert dict(inv["objects"]) == dict(by_object), (
+            f"samples per object: the inventory says {dict(inv['objects'])}, the samples say {dict(by_object)}")
+        # order: files by path, frames in file order, compared with the kit's own reading
+        want = [s["qpos"] for f in sorted(Path(x["path"]) for x in written["files"]) for s in rawfiles.read_raw(f)]
+        got = np.stack([s["qpos"] for s in samples])
+        assert np.allclose(got, np.stack(want), atol=1e-9), "read_root must give the files' frames in path order, then file order"
+
+
+@pytest.mark.clause("ROOT-3")
+def test_mixed_root_is_reported_and_refused_without_a_layout(adapter, mixed_root):
+    root, seg, frame = mixed_root
+    inv = inspect(adapter, root)
+    want = {"realdex-segment": seg["num_frames"], "realdex-frame": frame["num_frames"]}
+    assert dict(inv["layouts"]) == want, f"expected layouts {want}, got {inv['layouts']}"
+    mixed = problems_with(inv, "MIXED_LAYOUTS")
+    assert mixed, f"a root of two layouts must be reported MIXED_LAYOUTS; problems: {inv['problems']}"
+    with pytest.raises(Exception) as info:
+        adapter.read_root(root=root, layout=None)
+    message = str(info.value)
+    for name, count in want.items():
+        assert name in message and str(count) in message, (
+            f"the refusal must name layout {name!r} and its {count} samples: {message!r}")
+    assert "layout" in message.lower(), f"the refusal must say how to choose a layout: {message!r}"
+
+
+@pytest.mark.clause("ROOT-4")
+@pytest.mark.parametrize("layout", ["realdex-segment", "realdex-frame"])
+def test_a_named_layout_reads_only_its_files(adapter, mixed_root, layout):
+    root, seg, frame = mixed_root
+    written = seg if layout == "realdex-segment" else frame
+    samples = adapter.read_root(root=root, layout=layout)
+    assert len(samples) == written["num_frames"], f"layout={layout!r}: expected {written['num_frames']} samples, got {len(samples)}"
+    theirs = {str(Path(f["path"]).resolve()) for f in written["files"]}
+    strays = {s["source"] for s in samples if "source" in s and str(Path(s["source"]).resolve()) not in theirs}
+    assert not strays, f"layout={layout!r} read files of another layout: {sorted(strays)[:5]}"
+    inv = inspect(adapter, root)
+    assert len(inv["layouts"]) == 2, f"the inventory must still report both layouts, got {inv['layouts']}"
+
+
+@pytest.mark.clause("ROOT-6")
+def test_unreadable_npz_is_listed_and_refused(adapter, tmp_path):
+    write(tmp_path, "realdex-segment")
+    bad = tmp_path / "driller" / "stats.npz"
+    np.savez(bad, mean=np.zeros(3), std=np.ones(3))
+    inv = inspect(adapter, tmp_path)
+    listed = [p for p in inv["problems"] if Path(p["path"]).name == "stats.npz"]
+    assert listed and listed[0]["code"] in ("NOT_A_LAYOUT", "INVALID_FILE", "UNSAFE_FILE"), (
+        f"an .npz of no layout must be listed with its path and code; problems: {inv['problems']}")
+    with pytest.raises(Exception) as info:
+        adapter.read_root(root=tmp_path, layout=None)
+    assert "stats.npz" in str(info.value), f"the refusal must name the file: {info.value}"
+
+
+@pytest.mark.clause("ROOT-6")
+def test_a_file_that_is_not_data_is_not_ignored_in_silence(adapter, tmp_path):
+    written = write(tmp_path, "realdex-frame", segments_per_object=1)
+    (tmp_path / "driller_0" / "labels.csv").write_text("a,b\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            samples = adapter.read_root(root=tmp_path, layout=None)
+        except Exception as exc:  # refusing is allowed, if it names the file
+            assert "labels.csv" in str(exc), f"the refusal must name labels.csv: {exc}"
+            return
+    said = " ".join(str(w.message) for w in caught)
+    assert "labels.csv" in said, f"read_root must warn about labels.csv (or refuse); warnings: {said!r}"
+    assert len(samples) == written["num_frames"]
+
+
+@pytest.mark.clause("ROOT-7")
+def test_manifest_shortfall_is_an_error_with_the_numbers(adapter, tmp_path):
+    written = write(tmp_path, "realdex-segment")
+    n = written["num_frames"]
+    (tmp_path / "realdex_manifest.json").write_text(json.dumps({"total_samples": n + 100, "layouts": {"realdex-segment": n}}))
+    inv = inspect(adapter, tmp_path)
+    short = problems_with(inv, "MANIFEST_SHORTFALL")
+    assert short, f"a manifest declaring {n + 100} samples where {n} exist must give MANIFEST_SHORTFALL; problems: {inv['problems']}"
+    message = short[0]["message"]
+    for number in (n + 100, n, 100):
+        assert str(number) in message, f"the shortfall must give {number} (declared {n + 100}, found {n}, missing 100): {message!r}"
+    assert short[0].get("severity", "error") == "error", f"a shortfall is an error, found {short[0]}"
+    with pytest.raises(Exception) as info:
+        adapter.read_root(root=tmp_path, layout=None)
+    assert str(n + 100) in str(info.value), f"read_root must refuse a short root with the numbers: {info.value}"
+
+
+@pytest.mark.clause("ROOT-7")
+def test_manifest_that_matches_gives_no_shortfall(adapter, tmp_path):
+    written = write(tmp_path, "converted")
+    (tmp_path / "realdex_manifest.json").write_text(json.dumps({"total_samples": written["num_frames"]}))
+    inv = inspect(adapter, tmp_path)
+    assert not problems_with(inv, "MANIFEST_SHORTFALL"), f"a matching manifest gave {inv['problems']}"
+    assert len(adapter.read_root(root=tmp_path, layout=None)) == written["num_frames"]
+
+
+@pytest.mark.clause("ROOT-8")
+def test_empty_root_is_reported_and_refused(adapter, tmp_path):
+    (tmp_path / "README.txt").write_text("data goes here")
+    inv = inspect(adapter, tmp_path)
+    assert inv["total_samples"] == 0 and problems_with(inv, "EMPTY_ROOT"), f"an empty root must be EMPTY_ROOT: {inv}"
+    with pytest.raises(Exception) as info:
+        adapter.read_root(root=tmp_path, layout=None)
+    assert str(tmp_path) in str(info.value), f"the refusal must name the root {tmp_path}: {info.value}"
+
+
+@pytest.mark.clause("ROOT-9", "ROOT-3")
+def test_user_root_is_reported_truthfully(adapter, user_root):
+    root, written = user_root
+    inv = inspect(adapter, root)
+    want = {"converted": 8, "realdex-frame": 70}
+    assert dict(inv["layouts"]) == want, f"the user's root holds {want}; the inventory says {inv['layouts']}"
+    assert inv["total_samples"] == 78, f"8 + 70 = 78 samples in all; the inventory says {inv['total_samples']}"
+    assert problems_with(inv, "MIXED_LAYOUTS"), f"the user's root must be reported MIXED_LAYOUTS: {inv['problems']}"
+    with pytest.raises(Exception) as info:
+        adapter.read_root(root=root, layout=None)
+    assert "8" in str(info.value) and "70" in str(info.value), f"the refusal must give both counts: {info.value}"
+    assert len(adapter.read_root(root=root, layout="realdex-frame")) == 70
+    assert len(adapter.read_root(root=root, layout="converted")) == 8
+
+
+@pytest.mark.clause("ROOT-10")
+def test_inventory_is_json(adapter, user_root):
+    root, _ = user_root
+    inv = json.loads(json.dumps(inspect(adapter, root)))
+    assert isinstance(inv["total_samples"], int), f"total_samples must be an int, found {inv['total_samples']!r}"
+    for key in ("layouts", "objects"):
+        assert all(isinstance(k, str) and isinstance(v, int) for k, v in inv[key].items()), f"{key} must map names to ints: {inv[key]}"
+    for p in inv["problems"]:
+        assert {"path", "code", "message"} <= set(p), f"a problem needs path, code and message: {p}"
+        assert p.get("severity", "error") in ("error", "warning"), f"severity must be 'error' or 'warning': {p}"
