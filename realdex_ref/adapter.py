@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import realdex_spec
-from realdex_ref import batching, checkrun, dataroot, layouts, planning
+from realdex_ref import batching, checkrun, datachecks, dataroot, layouts, planning
 from realdex_ref import sample as sample_module
 
 
@@ -26,8 +26,10 @@ class ReferenceAdapter:
             "validate",
             "batching",
             "root",
+            "checks",
             "planning",
             "runlog",
+            "training",
         }
     )
 
@@ -57,6 +59,10 @@ class ReferenceAdapter:
 
     def read_root(self, root: str | Path, layout: str | None = None) -> list[dict[str, Any]]:
         return dataroot.read_root(root, layout)
+
+    # chapter 6: data checks
+    def check_root(self, root: str | Path, num_points: int = 1024) -> list[dict[str, Any]]:
+        return [p.as_dict() for p in datachecks.check_root(root, num_points)]
 
     # chapter 7: batching
     def batch_plan(self, num_samples: int, batch_size: int, world_size: int = 1, drop_last: bool = False) -> dict:

@@ -157,9 +157,9 @@ def refuse_used_folder(out: Path) -> None:
 
 
 def open_dataset(root: str | Path, config: dict[str, Any]) -> Any:
-    from realdex_ref.loader import RealDexDataset
+    from realdex_ref.trainset import TrainingSet
 
-    return RealDexDataset(root, layout=config["layout"], num_points=config["num_points"], seed=config["seed"])
+    return TrainingSet(root, layout=config["layout"], num_points=config["num_points"], seed=config["seed"])
 
 
 def dataset_record(root: str | Path, dataset: Any) -> dict[str, Any]:
