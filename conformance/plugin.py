@@ -246,7 +246,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for clause in missing:
             terminalreporter.write_line(f"  not checked: {clause.id} ({clause.level}, {clause.chapter})")
     tests = _tests(config)
-    if tests:
+    if tests and config.stash.get(_ADAPTER_KEY, None) is not None:
         terminalreporter.section("RealDex conformance levels")
         for level in levels.compute(tests):
             terminalreporter.write_line(levels.describe(level))
