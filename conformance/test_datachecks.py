@@ -1,0 +1,174 @@
+"""Conformance of chapter 6: data checks and their findings (CHECK-n).
+
+Each fault is written by the kit into otherwise clean data (``conformance.synth`` and
+``conformance.rawfiles``), so that the finding can be traced to one cause.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance import rawfiles, synth
+
+pytestmark = pytest.mark.requires("checks")
+
+CODES = {"MIXED_LAYOUTS", "UNKNOWN_FILE", "NOT_A_LAYOUT", "INVALID_FILE", "UNSAFE_FILE", "EMPTY_ROOT",
+         "MANIFEST_SHORTFALL", "MANIFEST_EXCESS", "INVALID_MANIFEST", "CLOUD_TOO_SMALL", "NON_FINITE",
+         "ZERO_ORIENTATION", "JOINT_OUT_OF_LIMITS", "DUPLICATE_FRAMES", "FRAME_COUNT_MISMATCH"}
+LOWER = np.array(synth.JOINT_LOWER)
+UPPER = np.array(synth.JOINT_UPPER)
+
+
+def segment_arrays(seed: int, frames: int = 12, points: int = 64) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rawfiles.to_arrays(synth.make_segment("driller", frames, points, rng), "realdex-segment")[0]
+
+
+def clean_root(root: Path, files: int = 2, frames: int = 12, points: int = 64) -> list[Path]:
+    """::
+
+        root/driller/0.npz … <files-1>.npz     realdex-segment, ``frames`` frames of ``points`` points each
+    """
+    return [rawfiles.save(root / "driller" / f"{k}.npz", segment_arrays(k, frames, points)) for k in range(files)]
+
+
+def check(adapter, root: Path, num_points: int = 64) -> list[dict]:
+    found = [dict(f) for f in adapter.check_root(root=root, num_points=num_points)]
+    for f in found:
+        assert {"path", "code", "message"} <= set(f), f"a finding needs path, code and message (CHECK-7): {f}"
+        assert f["code"] in CODES, f"unknown finding code {f['code']!r} (CHECK-7): {f}"
+        assert f.get("severity", "error") in ("error", "warning"), f"severity must be 'error' or 'warning': {f}"
+    return found
+
+
+def with_code(found: list[dict], code: str) -> list[dict]:
+    return [f for f in found if f["code"] == code]
+
+
+def errors(found: list[dict]) -> list[dict]:
+    return [f for f in found if f.get("severity", "error") == "error"]
+
+
+@pytest.mark.clause("CHECK-1")
+@pytest.mark.parametrize("points, num_points, expected", [(64, 128, True), (64, 64, False), (8, 1024, True)])
+def test_cloud_smaller_than_the_points_sampled(adapter, tmp_path, points, num_points, expected):
+    clean_root(tmp_path, points=points)
+    small = with_code(check(adapter, tmp_path, num_points), "CLOUD_TOO_SMALL")
+    if not expected:
+        assert not small, f"clouds of {points} points with {num_points} sampled are enough; found {small}"
+        return
+    assert small, f"clouds of {points} points with {num_points} sampled must give CLOUD_TOO_SMALL"
+    message = small[0]["message"]
+    assert str(points) in message and str(num_points) in message, f"the finding must give {points} and {num_points}: {message!r}"
+    assert small[0].get("severity", "error") == "error"
+
+
+@pytest.mark.clause("CHECK-1", "CHECK-8")
+def test_user_placeholder_cubes_are_found_in_every_recording(adapter, tmp_path):
+    written = synth.write_user_root(tmp_path, frames=35, converted=8, converted_points=2048)
+    small = with_code(check(adapter, tmp_path, 1024), "CLOUD_TOO_SMALL")
+    recordings = [r for r, n in written["realdex-frame"]["recordings"].items() if n]
+    for rec in recordings:
+        assert any(rec in Path(f["path"]).parts for f in small), (
+            f"recording {rec} holds 8-point cubes; no CLOUD_TOO_SMALL names it: {[f['path'] for f in small]}")
+    assert len(small) <= len(recordings), (
+        f"one finding per recording expected (CHECK-8), got {len(small)} for {len(recordings)} recordings")
+
+
+@pytest.mark.clause("CHECK-2")
+@settings(max_examples=8)
+@given(key=st.sampled_from(["qpos", "hand_transl", "hand_orient", "object_points", "object_transl"]),
+       value=st.sampled_from([np.nan, np.inf, -np.inf]), count=st.integers(1, 5), seed=st.integers(0, 100))
+def test_non_finite_values_are_named(adapter, tmp_path_factory, key, value, count, seed):
+    root = tmp_path_factory.mktemp("nonfinite")
+    arrays = segment_arrays(seed)
+    target = np.array(arrays[key])  # a writable copy; reshape of a view may copy in silence
+    where = np.unravel_index(np.random.default_rng(seed).choice(target.size, count, replace=False), target.shape)
+    target[where] = value
+    arrays[key] = target
+    path = rawfiles.save(root / "driller" / "0.npz", arrays)
+    found = with_code(check(adapter, root), "NON_FINITE")
+    assert found, f"{count} {value} value(s) in {key} must give NON_FINITE"
+    named = [f for f in found if key in f["message"] or key.replace("_", " ") in f["message"]]
+    assert named, f"the finding must name the field {key}: {[f['message'] for f in found]}"
+    assert str(path.parent) in named[0]["path"] or str(path) == named[0]["path"], f"the finding must name {path}: {named[0]}"
+    assert str(count) in named[0]["message"] or named[0].get("count") == count, f"the finding must count {count} values: {named[0]}"
+
+
+@pytest.mark.clause("CHECK-3")
+@pytest.mark.parametrize("key", ["hand_orient", "object_orient"])
+def test_all_zero_orientations_are_an_error_some_are_not(adapter, tmp_path, key):
+    arrays = segment_arrays(1)
+    arrays[key] = np.zeros_like(arrays[key])
+    rawfiles.save(tmp_path / "driller" / "0.npz", arrays)
+    partial = segment_arrays(2)
+    partial[key][:3] = 0.0
+    rawfiles.save(tmp_path / "driller" / "1.npz", partial)
+    zero = with_code(check(adapter, tmp_path), "ZERO_ORIENTATION")
+    paths = [Path(f["path"]).name for f in zero]
+    assert paths == ["0.npz"], f"only the file whose every {key} is zero must be found; found in {paths}"
+    assert key in zero[0]["message"], f"the finding must name {key}: {zero[0]['message']!r}"
+
+
+@pytest.mark.clause("CHECK-3")
+def test_identity_matrices_of_per_frame_files_are_found(adapter, tmp_path):
+    samples = synth.make_segment("driller", 6, 16, np.random.default_rng(3))
+    for i, s in enumerate(samples):
+        s = {**s, "object_orient": np.zeros(3)}
+        rawfiles.save(tmp_path / "driller_0" / f"{i}.npz", rawfiles.to_arrays([s], "realdex-frame", orient_encoding="matrix")[0],
+                      compressed=False)
+    zero = with_code(check(adapter, tmp_path, 16), "ZERO_ORIENTATION")
+    assert zero and "object_orient" in zero[0]["message"], f"identity matrices in every frame must give ZERO_ORIENTATION: {zero}"
+
+
+@pytest.mark.clause("CHECK-4")
+@settings(max_examples=8)
+@given(joint=st.integers(0, 21), frames=st.integers(1, 12), above=st.booleans(), seed=st.integers(0, 100))
+def test_joint_angles_outside_limits_are_counted_not_refused(adapter, tmp_path_factory, joint, frames, above, seed):
+    root = tmp_path_factory.mktemp("limits")
+    arrays = segment_arrays(seed)
+    arrays["qpos"] = np.clip(arrays["qpos"], LOWER, UPPER)
+    arrays["qpos"][:frames, joint] = UPPER[joint] + 0.1 if above else LOWER[joint] - 0.1
+    rawfiles.save(root / "driller" / "0.npz", arrays)
+    found = check(adapter, root)
+    out = with_code(found, "JOINT_OUT_OF_LIMITS")
+    assert out, f"{frames} frame(s) of joint {joint} beyond its limit must give JOINT_OUT_OF_LIMITS"
+    assert out[0].get("severity") == "warning", f"straying joints are a warning, not an error: {out[0]}"
+    assert out[0].get("count", frames) == frames and str(frames) in out[0]["message"], (
+        f"the finding must count {frames} frame(s): {out[0]}")
+    assert not errors(found), f"joints out of limits alone must give no error: {errors(found)}"
+
+
+@pytest.mark.clause("CHECK-4", "CHECK-7")
+@pytest.mark.parametrize("layout", rawfiles.LAYOUTS)
+def test_clean_data_gives_no_error(adapter, tmp_path, layout):
+    synth.write_root(tmp_path, layout, frames_per_segment=(3, 8), points=32)
+    found = check(adapter, tmp_path, 32)
+    assert not errors(found), f"clean {layout} data must give no error finding: {errors(found)}"
+    assert not with_code(found, "JOINT_OUT_OF_LIMITS"), f"the kit's clean data is within the limits: {found}"
+
+
+@pytest.mark.clause("CHECK-5")
+def test_a_copied_file_gives_duplicate_frames(adapter, tmp_path):
+    first, _ = clean_root(tmp_path, files=2, frames=9)
+    shutil.copy(first, tmp_path / "driller" / "7.npz")
+    dups = with_code(check(adapter, tmp_path), "DUPLICATE_FRAMES")
+    total = sum(f.get("count") or 0 for f in dups)
+    assert dups and (total == 9 or "9" in dups[0]["message"]), f"a copied 9-frame file must give 9 duplicate frames: {dups}"
+    assert all(f.get("severity") == "warning" for f in dups), f"duplicates are a warning: {dups}"
+
+
+@pytest.mark.clause("CHECK-6")
+def test_disagreeing_frame_counts(adapter, tmp_path):
+    clean_root(tmp_path, files=1)
+    arrays = segment_arrays(5, frames=12)
+    arrays["hand_transl"] = arrays["hand_transl"][:10]
+    bad = rawfiles.save(tmp_path / "driller" / "1.npz", arrays)
+    found = with_code(check(adapter, tmp_path), "FRAME_COUNT_MISMATCH")
+    assert found and found[0]["path"] == str(bad), f"{bad} (hand_transl 10 frames, others 12) must give FRAME_COUNT_MISMATCH: {found}"
+    assert "10" in found[0]["message"] and "12" in found[0]["message"], f"the finding must give both lengths: {found[0]['message']!r}"
