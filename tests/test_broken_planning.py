@@ -1,0 +1,33 @@
+"""The suite rejects each broken adapter of chapters 9 and 10 on the clause it breaks, and passes the reference."""
+from __future__ import annotations
+
+import pytest
+
+from tests.kit import run_suite
+
+PLANNING, RUNLOG = "conformance/test_planning.py", "conformance/test_runlog.py"
+
+# (broken adapter, conformance module, the clauses it must fail on)
+CASES = [
+    ("tests.broken.planning:FLOOR_FOR_CEIL", PLANNING, {"PLAN-2"}),
+    ("tests.broken.planning:FINAL_COUNTED_TWICE", PLANNING, {"PLAN-6"}),
+    ("tests.broken.planning:PASSES_MIXED", PLANNING, {"PLAN-4"}),
+    ("tests.broken.planning:IGNORES_WRONG_LAYOUT", RUNLOG, {"RUNLOG-7"}),
+    ("tests.broken.planning:IGNORES_EMPTY_PASS", RUNLOG, {"RUNLOG-8"}),
+    ("tests.broken.planning:IGNORES_RESUMED_FINISHED", RUNLOG, {"RUNLOG-9"}),
+    ("tests.broken.planning:IGNORES_PASS_JUMP", RUNLOG, {"RUNLOG-10"}),
+]
+
+
+@pytest.mark.parametrize("impl, module, clauses", CASES, ids=[c[0].split(":")[1].lower() for c in CASES])
+def test_suite_rejects_broken_adapter(impl, module, clauses):
+    run = run_suite(impl, module)
+    assert run.returncode != 0, f"{impl} must fail {module}, but the run passed:\n{run.describe()}"
+    missed = clauses - run.failed_clauses()
+    assert not missed, f"{impl} must fail on {sorted(missed)}; it failed on {sorted(run.failed_clauses())}:\n{run.describe()}"
+
+
+@pytest.mark.parametrize("module", [PLANNING, RUNLOG])
+def test_suite_passes_the_reference(module):
+    run = run_suite("realdex_ref", module)
+    assert run.returncode == 0 and run.passed(), f"the reference must pass {module}:\n{run.describe()}"
