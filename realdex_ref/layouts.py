@@ -238,7 +238,7 @@ def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str) -> Fil
         colors = colors[None]
     orient = _numeric(arrays, "object_orient", path)
     if orient.ndim == 3:
-        if not rotation.is_rotation_matrix(orient).all():
+        if not np.isfinite(orient).all() or not rotation.is_rotation_matrix(orient).all():
             raise DataError(
                 "expected (1, 3, 3) rotation matrices (orthonormal, determinant +1), found a matrix that is not a rotation",
                 path=path,

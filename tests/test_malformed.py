@@ -1,17 +1,19 @@
 """The reference against the corpus of malformed inputs (SAFE-1..5): typed errors, never data run, nothing written."""
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from pathlib import Path
 
 import pytest
 
-from realdex_ref import errors, layouts
+from realdex_ref import dataroot, datachecks, errors, layouts
 from tests.malformed import CASES, Case, MarkerPayload, marker_path
 
 FILE_ERRORS = [c for c in CASES if c.error and c.level == "file"]
 FINDINGS = [c for c in CASES if c.finding]
+ROOTS = [c for c in CASES if c.level == "root"]
 
 
 def tree(folder: Path) -> dict[str, tuple]:
@@ -89,15 +91,18 @@ def test_malformed_file_is_refused(case: Case, tmp_path: Path, quiet_cwd: Path) 
 @pytest.mark.parametrize("case", FINDINGS, ids=lambda c: c.id)
 def test_non_finite_values_read_and_are_found(case: Case, tmp_path: Path, quiet_cwd: Path) -> None:
     """NaN and infinity are not read errors (SAFE-2): the file reads, and the data checks name it."""
-    datachecks = pytest.importorskip("realdex_ref.datachecks", reason="the data checks (chapter 6) are not there yet")
     folder, target = build(case, tmp_path)
     before = tree(folder)
     data = layouts.load_file(target)
     assert data.num_frames > 0, f"expected {target} to read, got {data.num_frames} frames"
     findings = datachecks.check_root(folder, num_points=8)
-    about = [f for f in findings if str(target) in str(_get(f, "path")) and case.finding in str(_get(f, "message"))]
+    names = (case.finding, case.finding.replace("_", " "))
+    about = [
+        f for f in findings
+        if _get(f, "code") == "NON_FINITE" and str(target) in str(_get(f, "path")) and any(n in str(_get(f, "message")) for n in names)
+    ]
     assert about, (
-        f"expected a finding naming {target} and field {case.finding!r}; found: "
+        f"expected a NON_FINITE finding naming {target} and field {case.finding!r}; found: "
         + "; ".join(f"{_get(f, 'code')} {_get(f, 'path')}: {_get(f, 'message')}" for f in findings)
     )
     assert tree(folder) == before, "the data checks changed the files they read"
@@ -105,3 +110,41 @@ def test_non_finite_values_read_and_are_found(case: Case, tmp_path: Path, quiet_
 
 def _get(finding, name: str):
     return finding.get(name) if isinstance(finding, dict) else getattr(finding, name, None)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("case", ROOTS, ids=lambda c: c.id)
+def test_malformed_root_is_reported(case: Case, tmp_path: Path, quiet_cwd: Path) -> None:
+    """A root with hostile content: the inventory names the path at fault, and reading refuses, warns or reads."""
+    folder, root = build(case, tmp_path)
+    before = tree(folder)
+    named = str(root / case.names) if case.names else str(root)
+    if case.code is not None:
+        inv = dataroot.inspect_root(root)
+        codes = [(p.code, p.path) for p in inv.problems]
+        assert (case.code, named) in codes, f"expected problem {case.code} naming {named!r}; the inventory lists {codes}"
+        json.dumps(inv.as_dict())  # the inventory serialises whatever the names are
+        findings = datachecks.check_root(root, num_points=8)
+        assert any(f.path == named for f in findings), f"expected the data checks to name {named!r}: {[(f.code, f.path) for f in findings]}"
+    samples = None
+    if case.error == "RootWarning":
+        with pytest.warns(dataroot.RootWarning) as caught:
+            samples = dataroot.read_root(root)
+        text = " ".join(str(w.message) for w in caught)
+        assert named in text and case.expected in text, f"expected a warning naming {named!r} that says {case.expected!r}: {text}"
+    elif case.error is not None:
+        with pytest.raises(errors.RealDexError) as info:
+            dataroot.read_root(root)
+        err, text = info.value, str(info.value)
+        assert type(err).__name__ == case.error, f"expected {case.error}, got {type(err).__name__}: {text}"
+        assert named in text, f"expected the error to name {named!r}: {text}"
+        assert case.expected.lower() in text.lower(), f"expected the error to say {case.expected!r}: {text}"
+        assert err.__cause__ is None and (err.__context__ is None or err.__suppress_context__), f"chained: {err.__context__!r}"
+    else:
+        samples = dataroot.read_root(root)
+    if case.samples is not None:
+        assert samples is not None and len(samples) == case.samples, (
+            f"expected read_root to give {case.samples} samples, each frame once, got {None if samples is None else len(samples)}"
+        )
+    assert not marker_path(folder).exists(), "the pickle payload ran: something unpickled data"
+    assert tree(folder) == before, "reading or checking the root changed it"

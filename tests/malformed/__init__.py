@@ -36,6 +36,11 @@ class Case:
     expected: str = "expected"  # words the message must hold, saying what was expected
     finding: str | None = None  # for data that reads but is wrong: the field the finding names
     level: str = "file"  # "file": read one file; "root": read a data root
+    # root cases: the inventory's problem code, the path (relative to the root; "" the root) that
+    # the problem and the error name, and the samples read_root gives when it reads
+    code: str | None = None
+    names: str = ""
+    samples: int | None = None
 
 
 # ---------------------------------------------------------------- valid material
@@ -45,7 +50,7 @@ def segment_arrays(rng: np.random.Generator | None = None) -> dict[str, np.ndarr
     """A valid ``realdex-segment`` file of T frames."""
     rng = rng or np.random.default_rng(0)
     return {
-        "qpos": rng.uniform(0.0, 0.3, (T, 22)),
+        "qpos": rng.uniform(0.0, 0.2, (T, 22)),
         "hand_transl": rng.normal([0.96, 0.02, 1.02], 0.01, (T, 3)),
         "hand_orient": rng.normal(0.0, 0.3, (T, 3)),
         "object_transl": rng.normal([1.0, 0.0, 0.9], 0.01, (T, 3)),
@@ -67,7 +72,7 @@ def converted_arrays() -> dict[str, np.ndarray]:
     """A valid ``converted`` file of N samples with every optional key."""
     rng = np.random.default_rng(1)
     return {
-        "hand_poses": np.concatenate([rng.normal([0.96, 0.02, 1.02], 0.01, (N, 3)), rng.normal(0, 0.3, (N, 3)), rng.uniform(0, 0.3, (N, 22))], axis=1),
+        "hand_poses": np.concatenate([rng.normal([0.96, 0.02, 1.02], 0.01, (N, 3)), rng.normal(0, 0.3, (N, 3)), rng.uniform(0, 0.2, (N, 22))], axis=1),
         "obj_pc": rng.normal(0.0, 0.05, (N, P, 3)),
         "contact_labels": rng.uniform(0.0, 1.0, (N, P)),
         "object_scales": np.ones(N),
@@ -421,3 +426,91 @@ CASES: list[Case] = [
     Case("value-object-points-nan", _non_finite(segment_arrays, "object_points", np.nan), None, finding="object_points"),
     Case("value-hand-poses-minus-inf", _non_finite(converted_arrays, "hand_poses", -np.inf, CONV, (1, 10)), None, finding="qpos"),
 ]
+
+
+# ---------------------------------------------------------------- whole roots
+
+
+def _root(folder: Path) -> Path:
+    root = folder / "root"
+    root.mkdir()
+    return root
+
+
+def _segment(root: Path, rel: str = "driller/0.npz") -> Path:
+    return put(root, npz_bytes(segment_arrays()), rel)
+
+
+def _in_root(*parts: Callable[[Path], object]) -> Callable[[Path], Path]:
+    """A root built by each part in turn (each gets the root folder)."""
+
+    def build(folder: Path) -> Path:
+        root = _root(folder)
+        for part in parts:
+            part(root)
+        return root
+
+    return build
+
+
+def _mixed_one_folder(root: Path) -> None:
+    _segment(root)
+    put(root, npz_bytes(converted_arrays()), "driller/converted_data.npz")
+
+
+def _folder_loop(root: Path) -> None:
+    _segment(root)
+    (root / "driller" / "again").symlink_to(root, target_is_directory=True)
+
+
+def _file_loop(root: Path) -> None:
+    a, b = root / "driller" / "1.npz", root / "driller" / "2.npz"
+    a.symlink_to(b)
+    b.symlink_to(a)
+
+
+def _unreadable_in(root: Path) -> None:
+    target = _unreadable(root / "tmp")
+    os.rename(target, root / "driller" / "1.npz")
+
+
+def _fifo_in(root: Path) -> None:
+    os.mkfifo(root / "driller" / "1.npz")
+
+
+def _non_utf8_name(root: Path) -> None:
+    # a name that is not UTF-8 at all (as copied from an old archive); Python sees it with surrogates
+    raw = os.fsencode(str(root / "driller")) + b"/\xff\xfe.npz"
+    with open(raw, "wb") as f:
+        f.write(b"not an archive")
+
+
+def _pickle_in(root: Path) -> None:
+    put(root, pickle_payload(root.parent), "driller/1.npz")
+
+
+ROOT_CASES: list[Case] = [
+    Case("root-empty", _in_root(), "DataError", expected="holds no file of any RealDex layout", level="root", code="EMPTY_ROOT"),
+    Case("root-missing", lambda folder: folder / "nowhere", "DataError", expected="expected a folder", level="root"),
+    Case("root-is-a-file", lambda folder: put(folder, _valid_npz(), "root.npz"), "DataError", expected="expected a folder", level="root"),
+    Case("root-only-non-npz-files", _in_root(lambda r: put(r, b"# my data", "README.md"), lambda r: put(r, b"a,b", "driller/poses.csv")),
+         "DataError", expected="holds no file of any RealDex layout", level="root", code="UNKNOWN_FILE", names="README.md"),
+    Case("root-non-npz-beside-data", _in_root(_segment, lambda r: put(r, b"\x00\x05\x16\x07", "driller/.DS_Store")),
+         "RootWarning", expected="not data", level="root", code="UNKNOWN_FILE", names="driller/.DS_Store", samples=T),
+    Case("root-mixed-layouts-one-folder", _in_root(_mixed_one_folder), "LayoutError", expected="choose with layout=",
+         level="root", code="MIXED_LAYOUTS"),
+    Case("root-folder-symlink-loop", _in_root(_folder_loop), None, level="root", samples=T),
+    Case("root-file-symlink-loop", _in_root(_segment, _file_loop), "DataError", expected="expected a readable .npz file",
+         level="root", code="INVALID_FILE", names="driller/1.npz"),
+    Case("root-unreadable-file", _in_root(_segment, _unreadable_in), "DataError", expected="cannot", level="root",
+         code="INVALID_FILE", names="driller/1.npz"),
+    Case("root-named-pipe", _in_root(_segment, _fifo_in), "DataError", expected="found a named pipe", level="root",
+         code="INVALID_FILE", names="driller/1.npz"),
+    Case("root-pickle-file", _in_root(_segment, _pickle_in), "DataError", expected="never loaded", level="root",
+         code="UNSAFE_FILE", names="driller/1.npz"),
+    Case("root-non-ascii-names", _in_root(lambda r: _segment(r, "電鑽_größe/0.npz"), lambda r: put(r, b"PK\x03\x04", "Bohrmaschine_ß/0.npz")),
+         "DataError", expected="expected", level="root", code="INVALID_FILE", names="Bohrmaschine_ß/0.npz"),
+    Case("root-non-utf8-name", _in_root(_segment, _non_utf8_name), "DataError", expected="expected", level="root",
+         code="UNSAFE_FILE", names=os.fsdecode(b"driller/\xff\xfe.npz")),
+]
+CASES += ROOT_CASES
