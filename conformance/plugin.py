@@ -71,6 +71,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="a known-failure entry that matches no test stops the run, and a known failure that passes fails",
     )
+    group.addoption(
+        "--conformance-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time limit of each conformance test (spec chapter 13, SAFE-10): a hanging implementation fails "
+        "that test alone; 0 turns it off (default 60)",
+    )
 
 
 def impl_spec(config: pytest.Config) -> str | None:
@@ -173,6 +181,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             "for the reference, --impl=realdex_ref"
         )
     _apply_xfails(config, items)
+    _apply_timeout(config, items)
+
+
+def _apply_timeout(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A time limit on every conformance test without its own (pytest-timeout's marker, SAFE-10).
+
+    The signal method fails the test that hangs and lets the session go on; the thread method
+    would end the whole run.
+    """
+    seconds = config.getoption("conformance_timeout", default=0.0) or 0.0
+    if seconds <= 0:
+        return
+    for item in items:
+        if is_conformance_item(item) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(seconds, method="signal"))
 
 
 def _apply_xfails(config: pytest.Config, items: list[pytest.Item]) -> None:
