@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "latent": 16,
     "kl_weight": 1e-2,
     "num_workers": 0,
+    # intra-op threads on CPU: fixed and stored, so a resume computes exactly as the run did; scale out
+    # with torchrun processes rather than threads (the model is small, threads mostly wait on each other)
+    "num_threads": 1,
     "device": "auto",  # auto: the GPU of this rank when there is one, else the CPU
     "log_every": 10,  # iterations between lines of metrics.jsonl
     "step_time": None,  # seconds per iteration for the plan's expected duration (realdex plan --calibrate)
@@ -198,8 +201,6 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
     ``progress(iteration, plan, eta_seconds)`` on rank 0; ``dataset`` replaces the root's
     dataset (benchmarks).
     """
-    import torch
-
     out = Path(out)
     state = None
     if resume:
@@ -214,26 +215,32 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
         config = make_config(**(config or {}))
         refuse_used_folder(out)
     config["root"] = str(root)
-    ranks = Ranks(config["device"])
-    try:
-        return _run(root, out, config, state, ranks, progress, dataset)
-    finally:
-        ranks.close()
 
-
-def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | None, ranks: Ranks,
-         progress: Any, dataset: Any) -> Path:
-    import torch
-
-    t_start = time.time()
-    # --- pre-flight: the data and the plan, before any work (TRAIN-1, TRAIN-11) ---
+    # --- pre-flight: the data and the plan, before any work and before torch is even imported (TRAIN-1, -11) ---
     dataset = dataset if dataset is not None else open_dataset(root, config)
     if state is not None and len(dataset) != state["plan"]["num_samples"]:
         raise ValueError(f"{root}: the checkpoint {checkpoint.latest(out)} was made over num_samples="
                          f"{state['plan']['num_samples']} samples, the root now has num_samples={len(dataset)}; its "
                          "position in a pass means nothing over other data. Fix: resume over the same data, or start "
                          "a new run in another folder")
-    plan = make_plan(config, dataset, ranks.world)
+    plan = make_plan(config, dataset, int(os.environ.get("WORLD_SIZE", "1")))
+
+    import torch
+
+    ranks = Ranks(config["device"])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config["num_threads"])
+    try:
+        return _run(root, out, config, state, ranks, progress, dataset, plan)
+    finally:
+        torch.set_num_threads(threads)
+        ranks.close()
+
+
+def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | None, ranks: Ranks,
+         progress: Any, dataset: Any, plan: planning.RunPlan) -> Path:
+    import torch
+
     per_pass = plan.iterations_per_epoch
     G = config["grad_accum"]
 

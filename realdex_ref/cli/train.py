@@ -33,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, help="model width (default 64)")
     p.add_argument("--latent", type=int, help="latent size of the VAE (default 16)")
     p.add_argument("--num-workers", type=int)
+    p.add_argument("--num-threads", type=int, help="intra-op CPU threads (default 1; scale out with torchrun)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--step-time", type=float, help="seconds per iteration for the plan's expected duration")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -41,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 _FLAGS = ("batch_size", "passes", "max_iterations", "ckpt_every", "drop_last", "grad_accum", "seed", "num_points",
-          "layout", "lr", "width", "latent", "num_workers", "device", "step_time")
+          "layout", "lr", "width", "latent", "num_workers", "num_threads", "device", "step_time")
 
 
 def config_from(args: argparse.Namespace) -> dict:
