@@ -126,41 +126,34 @@ def test_a_clean_run_resumed_once_has_no_finding(adapter, tmp_path):
 
 # --- the four real causes ----------------------------------------------------------------
 
-@pytest.mark.clause("RUNLOG-7")
-def test_real_cause_1_the_wrong_layout(adapter, tmp_path):
-    # 8 converted samples load, 14,380 per-frame samples sit beside them: 250 passes of 1 batch of 8
+def wrong_layout_log() -> list[dict]:
+    """Cause 1: 8 converted samples load, 14,380 per-frame samples sit beside them; 250 passes of 1 batch of 8."""
     p = plan(num_samples=8, batch_size=32, passes=250, ckpt_every=500, batches_per_epoch=1, iterations=250,
              checkpoints=1, samples_seen=2000)
     body, t, it = passes(T0, 0, 249, per_pass=1, batches=1, samples=8, ckpt_every=500, step=0.004)
-    events = [run_start(T0, p, layout="converted", samples=8, counts={"converted": 8, "realdex-frame": 14_380}),
-              *body, run_end(t, it)]
-    assert_flags(adapter, write(tmp_path, events), "RUN-WRONG-LAYOUT", absent=CAUSE_CODES - {"RUN-WRONG-LAYOUT"})
+    return [run_start(T0, p, layout="converted", samples=8, counts={"converted": 8, "realdex-frame": 14_380}),
+            *body, run_end(t, it)]
 
 
-@pytest.mark.clause("RUNLOG-8")
-def test_real_cause_2_drop_last_with_fewer_samples_than_a_batch(adapter, tmp_path):
-    # floor(8 / 32) = 0 batches: 250 empty passes, only the final checkpoint ("Saving model at epoch 1")
+def empty_pass_log() -> list[dict]:
+    """Cause 2: floor(8 / 32) = 0 batches: 250 empty passes, only the final checkpoint ("Saving model at epoch 1")."""
     p = plan(num_samples=8, batch_size=32, passes=250, ckpt_every=500, drop_last=True, batches_per_epoch=0,
              iterations=0, checkpoints=1, samples_seen=0)
     body, t, it = passes(T0, 0, 249, per_pass=0, batches=0, samples=0, ckpt_every=500, step=0.004)
-    events = [run_start(T0, p, layout="converted", samples=8), *body, run_end(t + 1, it)]
     assert it == 0 and body[-1] == {"event": "checkpoint", "time": t, "iteration": 0, "path": "ckpt_0.pt", "final": True}
-    assert_flags(adapter, write(tmp_path, events), "RUN-EMPTY-PASS", absent=CAUSE_CODES - {"RUN-EMPTY-PASS"})
+    return [run_start(T0, p, layout="converted", samples=8), *body, run_end(t + 1, it)]
 
 
-@pytest.mark.clause("RUNLOG-9")
-def test_real_cause_3_resuming_in_a_folder_with_a_finished_checkpoint(adapter, tmp_path):
+def resumed_finished_log() -> list[dict]:
+    """Cause 3: a second segment resumes in the folder of the finished run, from its final checkpoint."""
     earlier = clean_small()
     t = earlier[-1]["time"] + 3600
-    events = [*earlier,
-              run_start(t, SMALL, resume={"iteration": 30, "pass": 3, "checkpoint": "ckpt_30.pt"}),
-              run_end(t + 0.5, 30)]
-    assert_flags(adapter, write(tmp_path, events), "RUN-RESUMED-FINISHED", absent=CAUSE_CODES - {"RUN-RESUMED-FINISHED"})
+    return [*earlier, run_start(t, SMALL, resume={"iteration": 30, "pass": 3, "checkpoint": "ckpt_30.pt"}),
+            run_end(t + 0.5, 30)]
 
 
-@pytest.mark.clause("RUNLOG-10", "RUNLOG-3")
-def test_real_cause_4_an_epoch_counter_used_as_a_pass_count(adapter, tmp_path):
-    # 30 passes of 10 iterations (300 in all); the epoch counter ticks every step_epoch = 1 iteration.
+def pass_jump_log() -> list[dict]:
+    """Cause 4: 30 passes of 10 iterations; the epoch counter ticks every step_epoch = 1 iteration and is resumed as the pass."""
     p = plan(passes=30, ckpt_every=15, batches_per_epoch=10, iterations_per_epoch=10, iterations=300,
              periodic_checkpoints=20, checkpoints=20, samples_seen=3000)
     config = {"batch_size": 10, "total_epoch": 30, "freq": {"save": 15, "step_epoch": 1}}
@@ -168,11 +161,40 @@ def test_real_cause_4_an_epoch_counter_used_as_a_pass_count(adapter, tmp_path):
     assert it == 45
     # the resume reads the counter (45 ticks) as the pass index: 45 > 30 passes, the loop never runs
     t2 = t + 60
-    events = [run_start(T0, p, config=config), *first, run_end(t, it, "interrupted"),
-              run_start(t2, p, config=config, resume={"iteration": 45, "pass": 45, "checkpoint": "ckpt_45.pt"}),
-              {"event": "checkpoint", "time": t2 + 0.1, "iteration": 45, "path": "ckpt_45.pt", "final": True},
-              run_end(t2 + 0.2, 45)]
-    assert_flags(adapter, write(tmp_path, events), "RUN-PASS-JUMP", absent=CAUSE_CODES - {"RUN-PASS-JUMP"})
+    return [run_start(T0, p, config=config), *first, run_end(t, it, "interrupted"),
+            run_start(t2, p, config=config, resume={"iteration": 45, "pass": 45, "checkpoint": "ckpt_45.pt"}),
+            {"event": "checkpoint", "time": t2 + 0.1, "iteration": 45, "path": "ckpt_45.pt", "final": True},
+            run_end(t2 + 0.2, 45)]
+
+
+# the four real ways a RealDex run ends at once, each with the code that must flag it
+REAL_CAUSES = {
+    "RUN-WRONG-LAYOUT": wrong_layout_log,
+    "RUN-EMPTY-PASS": empty_pass_log,
+    "RUN-RESUMED-FINISHED": resumed_finished_log,
+    "RUN-PASS-JUMP": pass_jump_log,
+}
+
+
+@pytest.mark.clause("RUNLOG-7")
+def test_real_cause_1_the_wrong_layout(adapter, tmp_path):
+    assert_flags(adapter, write(tmp_path, wrong_layout_log()), "RUN-WRONG-LAYOUT", absent=CAUSE_CODES - {"RUN-WRONG-LAYOUT"})
+
+
+@pytest.mark.clause("RUNLOG-8")
+def test_real_cause_2_drop_last_with_fewer_samples_than_a_batch(adapter, tmp_path):
+    assert_flags(adapter, write(tmp_path, empty_pass_log()), "RUN-EMPTY-PASS", absent=CAUSE_CODES - {"RUN-EMPTY-PASS"})
+
+
+@pytest.mark.clause("RUNLOG-9")
+def test_real_cause_3_resuming_in_a_folder_with_a_finished_checkpoint(adapter, tmp_path):
+    assert_flags(adapter, write(tmp_path, resumed_finished_log()), "RUN-RESUMED-FINISHED",
+                 absent=CAUSE_CODES - {"RUN-RESUMED-FINISHED"})
+
+
+@pytest.mark.clause("RUNLOG-10", "RUNLOG-3")
+def test_real_cause_4_an_epoch_counter_used_as_a_pass_count(adapter, tmp_path):
+    assert_flags(adapter, write(tmp_path, pass_jump_log()), "RUN-PASS-JUMP", absent=CAUSE_CODES - {"RUN-PASS-JUMP"})
 
 
 @pytest.mark.clause("RUNLOG-10")

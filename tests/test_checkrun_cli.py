@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from conformance import test_runlog as runlog_kit
 from realdex_ref import layouts, planning
 from realdex_ref.cli import main
 from realdex_ref.runlog import RunLog
@@ -115,3 +116,12 @@ def test_plan_counts_a_data_root_and_reads_a_config(tmp_path, capsys):
     got = {k: out[k] for k in ("num_samples", "batches_per_epoch", "iterations", "checkpoints")}
     assert got == {"num_samples": 40, "batches_per_epoch": 2, "iterations": 10, "checkpoints": 3}, got
     assert out["warnings"] and "10" in out["warnings"][0], f"expected the epoch-counter warning (10 ticks > 5 passes): {out['warnings']}"
+
+
+@pytest.mark.parametrize("code", sorted(runlog_kit.REAL_CAUSES))
+def test_each_real_cause_is_flagged_by_the_command_with_its_own_code(tmp_path, capsys, code):
+    path = runlog_kit.write(tmp_path, runlog_kit.REAL_CAUSES[code]())
+    assert main(["check-run", str(path), "--json"]) == 1, f"expected exit status 1 for the {code} log"
+    codes = {f["code"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    others = set(runlog_kit.REAL_CAUSES) - {code}
+    assert code in codes and not codes & others, f"expected {code} and no other cause's code, got {sorted(codes)}"
