@@ -28,6 +28,10 @@ CAPABILITIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("epoch_batches", ("num_samples", "batch_size", "world_size", "rank", "drop_last", "seed", "epoch", "shuffle")),
         ("check_plan", ("num_samples", "batch_size", "world_size", "drop_last", "min_batches")),
     ],
+    "loader": [
+        ("make_dataset", ("root", "layout", "num_points", "point_sampling", "seed")),
+        ("make_loader", ("dataset", "batch_size", "world_size", "rank", "drop_last", "seed", "shuffle", "num_workers")),
+    ],
     "planning": [
         ("plan_run", ("num_samples", "batch_size", "passes", "max_iterations", "drop_last", "world_size", "grad_accum",
                       "ckpt_every", "step_time", "startup_time", "save_time", "eval_every", "eval_time", "band")),

@@ -27,6 +27,7 @@ class ReferenceAdapter:
             "batching",
             "root",
             "checks",
+            "loader",
             "planning",
             "runlog",
             "training",
@@ -63,6 +64,20 @@ class ReferenceAdapter:
     # chapter 6: data checks
     def check_root(self, root: str | Path, num_points: int = 1024) -> list[dict[str, Any]]:
         return [p.as_dict() for p in datachecks.check_root(root, num_points)]
+
+    # chapter 8: the loader (torch is imported only when a loader is asked for)
+    def make_dataset(self, root: str | Path, layout: str | None = None, num_points: int = 1024,
+                     point_sampling: str = "random", seed: int = 0) -> Any:
+        from realdex_ref import loader
+
+        return loader.RealDexDataset(root, layout=layout, num_points=num_points, point_sampling=point_sampling, seed=seed)
+
+    def make_loader(self, dataset: Any, batch_size: int, world_size: int = 1, rank: int = 0, drop_last: bool = False,
+                    seed: int = 0, shuffle: bool = True, num_workers: int = 0) -> Any:
+        from realdex_ref import loader
+
+        return loader.make_loader(dataset, batch_size, world_size=world_size, rank=rank, drop_last=drop_last, seed=seed,
+                                  shuffle=shuffle, num_workers=num_workers)
 
     # chapter 7: batching
     def batch_plan(self, num_samples: int, batch_size: int, world_size: int = 1, drop_last: bool = False) -> dict:
