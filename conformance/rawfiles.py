@@ -12,6 +12,7 @@ Paths follow the layouts' conventions::
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -26,7 +27,7 @@ HOLDS: dict[str, tuple[str, ...]] = {name: tuple(spec["holds"]) for name, spec i
 REQUIRED_FIELDS = tuple(f["name"] for f in realdex_spec.schema()["fields"] if f["required"])
 OPTIONAL_FIELDS = tuple(f["name"] for f in realdex_spec.schema()["fields"] if not f["required"])
 ROTATION_FIELDS = ("hand_orient", "object_orient")
-_POSE_KEYS = ("qpos", "hand_transl", "hand_orient", "object_transl", "object_orient")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def held_fields(samples: Iterable[dict[str, Any]]) -> set[str]:
@@ -117,7 +118,14 @@ def save(path: str | Path, arrays: dict[str, np.ndarray], *, compressed: bool = 
     """Write one npz file (creating its folder); ``compressed`` as RealDex's own writer does."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    (np.savez_compressed if compressed else np.savez)(path, **arrays)
+    # what np.savez does, with a fixed member date so that the same arrays give the same bytes
+    method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        for key, value in arrays.items():
+            member = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_DATE)
+            member.compress_type = method
+            with archive.open(member, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=False)
     return path
 
 
