@@ -1,0 +1,26 @@
+"""The suite rejects each broken trainer of chapter 11 on the clause it breaks.
+
+(The reference passing conformance/test_training.py is the conformance job's to show.)
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.kit import run_suite
+
+MODULE = "conformance/test_training.py"
+# (broken adapter, the clauses it must fail on, -k expression choosing the tests that can see it)
+CASES = [
+    ("tests.broken.training:IGNORES_DROP_LAST", {"TRAIN-1", "TRAIN-3"}, "zero_batch or planned_batches"),
+    ("tests.broken.training:RESUMES_EPOCH_COUNTER_AS_PASS", {"TRAIN-7"}, "resume"),
+    ("tests.broken.training:WRITES_CHECKPOINT_IN_PLACE", {"TRAIN-6"}, "rename"),
+]
+
+
+@pytest.mark.parametrize("impl, clauses, select", CASES, ids=[c[0].split(":")[1].lower() for c in CASES])
+def test_suite_rejects_broken_trainer(impl, clauses, select):
+    run = run_suite(impl, MODULE, extra=("-k", select))
+    assert run.returncode != 0, f"{impl} must fail {MODULE}, but the run passed:\n{run.describe()}"
+    missed = clauses - run.failed_clauses()
+    assert not missed, f"{impl} must fail on {sorted(missed)}; it failed on {sorted(run.failed_clauses())}:\n{run.describe()}"
+
