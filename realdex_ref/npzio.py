@@ -120,8 +120,14 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, ke
                     path=path,
                     key=key,
                 )
-            fp.seek(0)
-            array = np.lib.format.read_array(fp, allow_pickle=False)
+            # the header is parsed once: read the data that follows it (seeking back would inflate again)
+            data = bytearray(promised)
+            if promised and fp.readinto(data) != promised:
+                raise DataError(f"member {info.filename} ends before its {promised} bytes of data", path=path, key=key)
+            if dtype.itemsize == 0:  # such as '<U0': no bytes to view
+                array = np.empty(shape, dtype=dtype)
+            else:
+                array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     except DataError:
         raise
     except ValueError as exc:
