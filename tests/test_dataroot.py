@@ -1,0 +1,52 @@
+"""`realdex inspect` on the user's root (scaled) and the reference's refusal texts."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conformance import synth
+from realdex_ref import dataroot
+from realdex_ref.errors import LayoutError
+
+
+@pytest.fixture(scope="module")
+def user_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("user")
+    synth.write_user_root(root, frames=140, converted=8, converted_points=64)
+    (root / "notes.txt").write_text("x")
+    return root
+
+
+def realdex(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "import sys; from realdex_ref.cli import main; sys.exit(main())", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_inspect_json_reports_the_user_root(user_root):
+    proc = realdex("inspect", str(user_root), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    inv = json.loads(proc.stdout)
+    assert inv["total_samples"] == 148 and inv["layouts"] == {"realdex-frame": 140, "converted": 8}, inv["layouts"]
+    assert inv["objects"]["driller"] == 80 and inv["objects"]["driller_0"] == 2, inv["objects"]
+    codes = sorted(p["code"] for p in inv["problems"])
+    assert codes == ["MIXED_LAYOUTS", "UNKNOWN_FILE"], codes
+    assert all({"path", "code", "message"} <= set(p) for p in inv["problems"])
+
+
+def test_inspect_text_and_missing_root(user_root, tmp_path):
+    proc = realdex("inspect", str(user_root))
+    assert "layout realdex-frame: 140 samples in 140 file(s)" in proc.stdout and "MIXED_LAYOUTS" in proc.stdout, proc.stdout
+    missing = realdex("inspect", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "expected a folder" in missing.stdout, missing.stdout
+
+
+def test_mixed_refusal_tells_how_to_choose(user_root):
+    with pytest.raises(LayoutError) as info:
+        dataroot.read_root(user_root)
+    message = str(info.value)
+    assert "realdex-frame: 140 samples in 140 files" in message and "converted: 8 samples in 4 files" in message, message
+    assert "layout='realdex-frame'" in message and "--layout realdex-frame" in message, message
+    with pytest.warns(dataroot.RootWarning, match="notes.txt"):
+        assert len(dataroot.read_root(user_root, layout="converted")) == 8
