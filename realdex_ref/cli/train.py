@@ -92,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         plot_loss(Path(args.out) / trainer.METRICS, args.plot_loss)
         print(f"loss curve: {args.plot_loss}")
     if args.plot:
-        checkrun.plot(verdict, args.plot)
+        from realdex_ref.cli.check_run import plot
+
+        plot(verdict, args.plot)
         print(f"planned versus actual: {args.plot}")
     return 0 if verdict.clean else 1
 
