@@ -1,0 +1,54 @@
+"""A run killed with SIGKILL (no handler, no last checkpoint) resumes to the weights of an uninterrupted run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from conformance import synth
+from realdex_ref import checkpoint, checkrun, trainer
+
+ARGS = ["--batch-size", "4", "--max-iterations", "300", "--ckpt-every", "20", "--num-points", "32",
+        "--width", "16", "--latent", "4", "--quiet"]
+
+
+def test_killed_run_resumes_bit_for_bit(tmp_path):
+    root = tmp_path / "root"
+    synth.write_root(root, "realdex-segment", objects=("driller",), segments_per_object=2,
+                     frames_per_segment=(11, 11), points=128)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from realdex_ref.cli import main; sys.exit(main())", "train", str(root), "--out", str(killed), *ARGS],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = killed / trainer.RUN_LOG
+    deadline = time.monotonic() + 120
+    try:  # kill as soon as the first periodic checkpoint is logged: the run is then mid-way, between checkpoints
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and '"checkpoint"' in log.read_text():
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL, \
+        f"expected the run to die by SIGKILL mid-way, it ended with {proc.returncode}: {proc.stderr.read()[-2000:]}"
+    before = [json.loads(line) for line in log.read_text().splitlines()]
+    assert before[-1]["event"] != "run_end", "expected a killed run to leave a log without run_end"
+
+    resumed_log = trainer.train(None, killed, resume=True)
+    whole = tmp_path / "whole"
+    trainer.train(root, whole, {"batch_size": 4, "max_iterations": 300, "ckpt_every": 20, "num_points": 32,
+                                "width": 16, "latent": 4})
+    a = checkpoint.load(checkpoint.latest(killed))["model"]
+    b = checkpoint.load(checkpoint.latest(whole))["model"]
+    differ = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not differ, f"expected the killed-and-resumed run to end with the uninterrupted run's weights; differ: {differ}"
+    codes = [f["code"] for f in checkrun.verdict(resumed_log).findings]
+    assert codes == [], f"expected no finding on the killed-and-resumed log, found {codes}"
