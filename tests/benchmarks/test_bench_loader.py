@@ -29,7 +29,8 @@ REALDEX_STEP_S = 0.128  # RealDex training: seconds per iteration at batch 32 (r
 @pytest.fixture(scope="session")
 def scale(pytestconfig) -> int:
     """1 for the issue's sizes when benchmarking, 10 (ten times smaller) when benchmarks are disabled."""
-    return 10 if pytestconfig.getoption("benchmark_disable", default=False) else 1
+    disabled = pytestconfig.getoption("benchmark_disable", default=False)  # pyproject's addopts set it
+    return 10 if disabled and not pytestconfig.getoption("benchmark_enable", default=False) else 1
 
 
 @pytest.fixture(scope="session")
