@@ -105,9 +105,21 @@ def latest(folder: str | Path) -> Path | None:
             raise DataError(f"names {name}, which is not in the folder", path=pointer)
         return target
     found = sorted(folder.glob("ckpt_*.pt"))
+    if len(found) == 1 and _NAME.fullmatch(found[0].name) and _loads(found[0]):
+        # a kill between the first checkpoint's rename and its pointer's: the file is complete (it only
+        # ever appears under its final name whole), so it is the run's latest (SAFE-9)
+        return found[0]
     if found:
         # files without a pointer: the pointer is written after each file, so they were never "latest"
         raise DataError(f"{len(found)} checkpoint file(s) but no '{LATEST}' pointer; the run was not written by "
                         f"this trainer or its folder was edited. Fix: write the name of the checkpoint to resume "
                         f"from (e.g. {found[-1].name}) into {pointer}", path=folder)
     return None
+
+
+def _loads(path: Path) -> bool:
+    try:
+        load(path)
+    except DataError:
+        return False
+    return True
