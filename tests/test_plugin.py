@@ -17,8 +17,8 @@ from tests.kit import REPO
 def run_pytest(args: list[str], cwd: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
     import os
 
-    env = {**os.environ, "PYTHONPATH": f"{cwd}:{REPO}", **(env_extra or {})}
-    env.pop("REALDEX_IMPL", None)
+    env = {k: v for k, v in os.environ.items() if k != "REALDEX_IMPL"}
+    env.update({"PYTHONPATH": f"{cwd}:{REPO}", **(env_extra or {})})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
