@@ -192,6 +192,62 @@ def build_model(config: dict[str, Any]) -> tuple[Any, Any]:
     return model, torch.optim.Adam(model.parameters(), lr=config["lr"])
 
 
+def train_step(net: Any, opt: Any, group: list[dict[str, Any]], noise: Any, latent: int, device: Any) -> dict[str, Any]:
+    """One iteration: the mean loss over the ``group`` of batches (grad_accum of them), one optimizer step."""
+    import torch
+
+    total = sum(len(b["hand_pose"]) for b in group)
+    opt.zero_grad(set_to_none=True)
+    for batch in group:
+        pts = batch["object_points"].to(device, non_blocking=True)
+        pose = batch["hand_pose"].to(device, non_blocking=True)
+        z = torch.randn(len(pose), latent, generator=noise, device=device)
+        res = net(pts, pose, z)
+        (res["loss"] * (len(pose) / total)).backward()  # the group's mean, however it is split
+    opt.step()
+    return res
+
+
+def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, *, dataset: Any = None) -> dict[str, float]:
+    """Measure the terms of the wall-time model (chapter 9) for ``config`` on this machine.
+
+    ``step_time``: the steady median of ``steps`` training steps after the warm-up ones
+    (PLAN-11), on the first pass's batches; ``startup_time``: what the warm-up steps took
+    beyond that (first allocations, the optimizer's lazy state), which a run pays again after
+    its ``run_start``; ``save_time``: writing one checkpoint. Opening the data and building the
+    model happen before ``run_start`` and are outside the logged wall time. Nothing is kept.
+    """
+    import tempfile
+
+    import torch
+
+    config = make_config(**config)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config["num_threads"])
+    try:
+        dataset = dataset if dataset is not None else open_dataset(root, config)
+        model, opt = build_model(config)
+        sampler = batching.EpochSampler(len(dataset), config["batch_size"], 1, 0, config["drop_last"],
+                                        config["seed"], shuffle=True, with_epoch=True)
+        batches = [[(0, i) for i in b] for b in sampler.batches()]
+        G = config["grad_accum"]
+        loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches * (steps * G // max(len(batches), 1) + 1),
+                                             collate_fn=dataset.collate)
+        fetched, noise = iter(loader), torch.Generator()
+        measured = planning.calibrate(
+            lambda: train_step(model, opt, [next(fetched) for _ in range(G)], noise, config["latent"], "cpu"), steps=steps)
+        warm = measured["durations"][:measured["warmup"]]
+        startup = max(0.0, sum(warm) - len(warm) * measured["step_time"])
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            checkpoint.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "iteration": 0, "pass": 0,
+                             "position": 0, "rng": {"torch": torch.get_rng_state()}, "config": config, "plan": {}}, tmp)
+            save = time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(threads)
+    return {"step_time": measured["step_time"], "save_time": save, "startup_time": startup}
+
+
 def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
           resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
     """Train into the run folder ``out``; return the path of its run log.
@@ -307,16 +363,8 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
             while position < len(batches) and it < plan.iterations:
                 t0 = time.perf_counter()
                 group = [next(fetched) for _ in range(min(G, len(batches) - position))]
-                total = sum(len(b["hand_pose"]) for b in group)
-                opt.zero_grad(set_to_none=True)
                 noise.manual_seed(noise_seed(config["seed"], ranks.rank, it))
-                for batch in group:
-                    pts = batch["object_points"].to(ranks.device, non_blocking=True)
-                    pose = batch["hand_pose"].to(ranks.device, non_blocking=True)
-                    z = torch.randn(len(pose), config["latent"], generator=noise, device=ranks.device)
-                    res = net(pts, pose, z)
-                    (res["loss"] * (len(pose) / total)).backward()  # the group's mean, however it is split
-                opt.step()
+                res = train_step(net, opt, group, noise, config["latent"], ranks.device)
                 position += len(group)
                 it += 1
                 durations.append(time.perf_counter() - t0)

@@ -36,6 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-threads", type=int, help="intra-op CPU threads (default 1; scale out with torchrun)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--step-time", type=float, help="seconds per iteration for the plan's expected duration")
+    p.add_argument("--calibrate", type=int, metavar="STEPS",
+                   help="measure step, save and start-up times with STEPS steps first, so the logged plan has an "
+                        "expected duration (and check-run can tell a run that ends too fast)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--plot-loss", metavar="FILE.png", help="write the loss curve as a PNG after the run")
     p.add_argument("--plot", metavar="FILE.png", help="write planned versus actual iterations over time as a PNG")
@@ -73,8 +76,13 @@ def run(args: argparse.Namespace) -> int:
     main = int(os.environ.get("RANK", "0")) == 0
     bar = trainer.ProgressBar() if main and not args.quiet and sys.stderr.isatty() else None
     try:
-        log = trainer.train(args.root, args.out, None if args.resume else config_from(args),
-                            resume=args.resume, progress=bar)
+        config = None if args.resume else config_from(args)
+        if config is not None and args.calibrate:
+            measured = trainer.calibrate(args.root, config, steps=args.calibrate)
+            config = {**measured, **config}  # a step time given by the user wins
+            if main:
+                print("calibrated: " + ", ".join(f"{k} {v:.4g} s" for k, v in measured.items()), file=sys.stderr)
+        log = trainer.train(args.root, args.out, config, resume=args.resume, progress=bar)
     except (RealDexError, ValueError) as exc:  # plan refusals, used folders, unreadable data: the user's to fix
         print(f"realdex train: {exc}", file=sys.stderr)
         return 2
