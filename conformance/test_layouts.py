@@ -239,6 +239,9 @@ def test_writer_keeps_float64_or_float32_precision(adapter, tmp_path, layout):
     require(adapter, f"write:{layout}")
     samples = as_held(segment(), layout)
     result = adapter.write_samples(samples, tmp_path / "out", layout)
+    assert isinstance(result, dict) and isinstance(result.get("files"), list), (
+        f"write_samples({layout}): expected a dict {{'files': [paths], 'dropped': [names]}}, found {type(result).__name__}"
+    )
     files = result["files"]
     assert files, f"write_samples({layout}): expected the files it wrote, found none"
     for path in files:

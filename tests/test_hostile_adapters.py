@@ -1,0 +1,55 @@
+"""The suite against misbehaving implementations (SAFE-10): clear failures, and the run always finishes.
+
+Each hostile adapter runs three tests of conformance/test_layouts.py in a subprocess, one per
+member (detect_layout, read_file, write_samples), under a short --conformance-timeout.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.kit import SuiteRun, run_suite
+
+SELECT = ("test_layout_is_detected_from_content_not_name and segment-at-driller_3 "
+          "or test_realistic_segment_reads_frame_by_frame or test_writer_keeps_float64_or_float32_precision and converted")
+DETECT, READ, WRITE = "test_layout_is_detected", "test_realistic_segment", "test_writer_keeps"
+TIMEOUT = "Timeout (>5.0s)"
+
+# adapter -> {test: words its failure message must hold (None: the test passes)}
+EXPECTED = {
+    "hostile_raises": {DETECT: "RuntimeError: internal failure in detect_layout", READ: "SystemExit: 3", WRITE: "Unprintable"},
+    "hostile_hangs": {DETECT: TIMEOUT, READ: TIMEOUT, WRITE: None},
+    "hostile_types": {DETECT: "expected 'realdex-segment', found 2", READ: "expected a list of samples, found tuple",
+                      WRITE: "expected a dict {'files': [paths], 'dropped': [names]}, found NoneType"},
+    "hostile_enormous": {DETECT: TIMEOUT, READ: "expected 120 samples, found 1999920", WRITE: TIMEOUT},
+}
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, SuiteRun]:
+    """The four runs side by side: most of each is waiting on a time limit."""
+    def one(name: str) -> SuiteRun:
+        return run_suite(f"tests.broken.{name}:ADAPTER", "conformance/test_layouts.py",
+                         extra=("--conformance-timeout=5", "-k", SELECT), timeout=300)
+
+    with ThreadPoolExecutor(len(EXPECTED)) as pool:
+        return dict(zip(EXPECTED, pool.map(one, EXPECTED)))
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_hostile_adapter_is_reported_and_the_run_finishes(runs: dict[str, SuiteRun], name: str) -> None:
+    run = runs[name]
+    # exit status 1: tests failed; 2 (interrupted), 3 (internal error) or 4 (usage) would mean the kit broke
+    assert run.returncode == 1, f"{name}: expected the run to finish with failures (status 1), got {run.returncode}:\n{run.output[-3000:]}"
+    assert len(run.tests) == 3, f"{name}: expected 3 tests in the report, found {len(run.tests)}:\n{run.describe()}"
+    for test in run.tests:
+        (which,) = [k for k in EXPECTED[name] if k in test["nodeid"]]
+        words = EXPECTED[name][which]
+        if words is None:
+            assert test["outcome"] == "passed", f"{name}: expected {test['nodeid']} to pass, found {test['outcome']}: {test['message'][:500]}"
+            continue
+        assert test["outcome"] == "failed", f"{name}: expected {test['nodeid']} to fail, found {test['outcome']}"
+        assert words in test["message"], f"{name}: {test['nodeid']}: expected the failure to say {words!r}, found {test['message'][:500]!r}"
+        assert len(test["message"]) < 5000, f"{name}: {test['nodeid']}: a failure message of {len(test['message'])} characters is not clear"
