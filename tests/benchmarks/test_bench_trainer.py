@@ -1,0 +1,123 @@
+"""Cost of the reference trainer (issue 5 targets; figures, not assertions on time).
+
+1. Per-iteration time of ``trainer.train`` against a bare PyTorch loop over the same model,
+   optimizer, batches and noise (target: overhead under 5%). Compare the two medians of the
+   group ``trainer-overhead`` (``--benchmark-enable``), each a whole run of ITERS iterations.
+2. The wall-time model's prediction (chapter 9; terms from ``trainer.calibrate``) against the
+   logged wall time of 5 runs (target: median error under 10%, worst under 20%); the errors
+   are printed and stored in the benchmark's ``extra_info``.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+import torch
+
+from conformance import synth
+from realdex_ref import batching, checkpoint, trainer
+from realdex_ref.trainset import TrainingSet
+
+ITERS = 150
+CFG = {"batch_size": 8, "max_iterations": ITERS, "num_points": 128, "drop_last": True, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """root/driller/0.npz, 1.npz, root/sprayer/0.npz, 1.npz: 4 segments of 30 frames, 1024 points -> 120 samples."""
+    dest = tmp_path_factory.mktemp("bench-root")
+    synth.write_root(dest, "realdex-segment", segments_per_object=2, frames_per_segment=(30, 30), points=1024)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def dataset(root):
+    return TrainingSet(root, num_points=CFG["num_points"], seed=CFG["seed"])
+
+
+def bare_loop(dataset, cfg):
+    """The same work as the trainer with nothing around it: no log, no checkpoint, no signal, no progress."""
+    cfg = trainer.make_config(**cfg)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg["num_threads"])
+    model, opt = trainer.build_model(cfg)
+    sampler = batching.EpochSampler(len(dataset), cfg["batch_size"], 1, 0, cfg["drop_last"], cfg["seed"],
+                                    shuffle=True, with_epoch=True)
+    noise, it = torch.Generator(), 0
+    for p in itertools.count():
+        sampler.set_epoch(p)
+        batches = [[(p, i) for i in b] for b in sampler.batches()]
+        for batch in torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=dataset.collate):
+            noise.manual_seed(trainer.noise_seed(cfg["seed"], 0, it))
+            opt.zero_grad(set_to_none=True)
+            z = torch.randn(len(batch["hand_pose"]), cfg["latent"], generator=noise)
+            model(batch["object_points"], batch["hand_pose"], z)["loss"].backward()
+            opt.step()
+            it += 1
+            if it == cfg["max_iterations"]:
+                torch.set_num_threads(threads)
+                return model
+
+
+def test_bare_loop_does_the_trainers_work(dataset, tmp_path):
+    """The comparison is fair only if both compute the same thing: equal weights after ITERS iterations."""
+    model = bare_loop(dataset, CFG)
+    trainer.train(None, tmp_path / "run", CFG, dataset=dataset)
+    saved = checkpoint.load(checkpoint.latest(tmp_path / "run"))["model"]
+    differ = [k for k, v in model.state_dict().items() if not torch.equal(v, saved[k])]
+    assert not differ, f"expected the bare loop to reach the trainer's weights, bit for bit; differ: {differ}"
+
+
+@pytest.mark.benchmark(group="trainer-overhead")
+def test_bench_bare_loop(benchmark, dataset):
+    benchmark.extra_info["iterations"] = ITERS
+    benchmark.pedantic(bare_loop, args=(dataset, CFG), rounds=7, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group="trainer-overhead")
+def test_bench_reference_trainer(benchmark, dataset, tmp_path):
+    benchmark.extra_info["iterations"] = ITERS
+    runs = itertools.count()
+    benchmark.pedantic(lambda: trainer.train(None, tmp_path / f"run{next(runs)}", CFG, dataset=dataset),
+                       rounds=7, warmup_rounds=1)
+
+
+# (batch_size, num_points, width, iterations, ckpt_every): small to larger steps, with and without checkpoints
+CONFIGS = [(4, 64, 16, 200, None), (8, 128, 32, 150, 50), (16, 256, 64, 100, 25), (8, 512, 64, 100, 20),
+           (32, 128, 32, 120, 40)]
+
+
+def _wall(log: Path) -> float:
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    return events[-1]["time"] - events[0]["time"]  # run_start to run_end: what check-run compares with the model
+
+
+def test_bench_duration_prediction(benchmark, root, tmp_path, capsys):
+    rows = []
+
+    def predict_and_run():
+        rows.clear()
+        for k, (b, pts, width, iters, every) in enumerate(CONFIGS):
+            cfg = {"batch_size": b, "num_points": pts, "width": width, "max_iterations": iters, "ckpt_every": every}
+            measured = trainer.calibrate(root, cfg, steps=20)
+            log = trainer.train(root, tmp_path / f"run{len(list(tmp_path.iterdir()))}", {**cfg, **measured})
+            plan = json.loads(log.read_text().splitlines()[0])["plan"]
+            actual = _wall(log)
+            rows.append({"config": cfg, "predicted": plan["expected_seconds"], "actual": actual,
+                         "error": abs(plan["expected_seconds"] - actual) / actual})
+
+    benchmark.pedantic(predict_and_run, rounds=1, iterations=1)
+    errors = [r["error"] for r in rows]
+    benchmark.extra_info.update({"rows": rows, "median_error": statistics.median(errors), "worst_error": max(errors)})
+    with capsys.disabled():
+        print("\nduration model against logged wall time:")
+        for r in rows:
+            c = r["config"]
+            print(f"  B={c['batch_size']:<3} P={c['num_points']:<4} width={c['width']:<3} it={c['max_iterations']:<4} "
+                  f"ckpt_every={c['ckpt_every']}: predicted {r['predicted']:.3f} s, actual {r['actual']:.3f} s, "
+                  f"error {100 * r['error']:.1f}%")
+        print(f"  median error {100 * statistics.median(errors):.1f}%, worst {100 * max(errors):.1f}%")
+    assert len(rows) == len(CONFIGS) and all(r["predicted"] for r in rows), "expected a prediction for every configuration"
