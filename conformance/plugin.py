@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, is_hypothesis_test, settings
+from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings
 
 import realdex_spec
 from conformance import contract, levels, xfails
@@ -32,6 +32,11 @@ _COMMON = dict(
 settings.register_profile("realdex", max_examples=15, **_COMMON)
 settings.register_profile("realdex-ci", parent=settings.get_profile("ci"), max_examples=15, **_COMMON)
 settings.register_profile("realdex-certify", max_examples=300, **_COMMON)
+# "triage": a quick verdict on a broken implementation; failures are reported as found, not
+# shrunk to a minimal example (shrinking a failing property can take minutes per test)
+settings.register_profile(
+    "realdex-triage", max_examples=15, phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON
+)
 
 _ADAPTER_KEY = pytest.StashKey[Any]()
 _COVERED_KEY = pytest.StashKey[dict]()
