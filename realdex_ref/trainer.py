@@ -43,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "num_points": 1024,  # object points sampled per item (RealDex: num_obj_points)
     "layout": None,  # None: the layout with the most samples under the root
+    "point_sampling": "random",  # or "fps": RealDex's farthest-point samples, the same every pass
     "lr": 5e-4,  # Adam, as RealDex
     "width": 64,
     "latent": 16,
@@ -160,19 +161,21 @@ def refuse_used_folder(out: Path) -> None:
 
 
 def open_dataset(root: str | Path, config: dict[str, Any]) -> Any:
-    from realdex_ref.trainset import TrainingSet
+    from realdex_ref.loader import RealDexDataset
 
-    return TrainingSet(root, layout=config["layout"], num_points=config["num_points"], seed=config["seed"])
+    return RealDexDataset(root, layout=config["layout"], num_points=config["num_points"],
+                          point_sampling=config["point_sampling"], seed=config["seed"])
 
 
 def dataset_record(root: str | Path, dataset: Any) -> dict[str, Any]:
     """The run log's ``dataset``: root, layout and samples trained on, samples per layout under the root."""
-    return {"root": str(root), "layout": dataset.layout, "samples": len(dataset), "counts": dict(dataset.counts)}
+    return {"root": str(root), "layout": dataset.layout, "samples": len(dataset),
+            "counts": dict(dataset.inventory.layouts)}
 
 
 def make_plan(config: dict[str, Any], dataset: Any, world_size: int) -> planning.RunPlan:
     """The run's plan; a plan with an empty pass is refused here, before any work (TRAIN-1)."""
-    others = {k: v for k, v in dataset.counts.items() if k != dataset.layout}
+    others = dataset.other_layouts
     bp = batching.batch_plan(len(dataset), config["batch_size"], world_size, config["drop_last"])
     batching.check_plan(bp, other_layouts=others)  # the message names the root's other layouts as a fix
     return planning.plan_run(
@@ -221,6 +224,8 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
 
     import torch
 
+    from realdex_ref.loader import collate
+
     config = make_config(**config)
     threads = torch.get_num_threads()
     torch.set_num_threads(config["num_threads"])
@@ -232,7 +237,7 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
         batches = [[(0, i) for i in b] for b in sampler.batches()]
         G = config["grad_accum"]
         loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches * (steps * G // max(len(batches), 1) + 1),
-                                             collate_fn=dataset.collate)
+                                             collate_fn=collate)
         fetched, noise = iter(loader), torch.Generator()
         measured = planning.calibrate(
             lambda: train_step(model, opt, [next(fetched) for _ in range(G)], noise, config["latent"], "cpu"), steps=steps)
@@ -297,6 +302,8 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
          progress: Any, dataset: Any, plan: planning.RunPlan) -> Path:
     import torch
 
+    from realdex_ref.loader import collate
+
     per_pass = plan.iterations_per_epoch
     G = config["grad_accum"]
 
@@ -356,7 +363,7 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
             position = (it % per_pass) * G
             log.epoch_start(p, iteration=it)
             items = [[(p, i) for i in b] for b in batches[position:]]
-            loader = torch.utils.data.DataLoader(dataset, batch_sampler=items, collate_fn=dataset.collate,
+            loader = torch.utils.data.DataLoader(dataset, batch_sampler=items, collate_fn=collate,
                                                  num_workers=config["num_workers"])
             fetched = iter(loader)
             stopped = False

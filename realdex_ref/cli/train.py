@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--num-points", type=int, help="object points sampled per item (default 1024)")
     p.add_argument("--layout", help="layout to train on (default: the one with the most samples)")
+    p.add_argument("--point-sampling", choices=("random", "fps"), help="object points per item: random (default) or fps")
     p.add_argument("--lr", type=float)
     p.add_argument("--width", type=int, help="model width (default 64)")
     p.add_argument("--latent", type=int, help="latent size of the VAE (default 16)")
@@ -45,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 _FLAGS = ("batch_size", "passes", "max_iterations", "ckpt_every", "drop_last", "grad_accum", "seed", "num_points",
-          "layout", "lr", "width", "latent", "num_workers", "num_threads", "device", "step_time")
+          "layout", "point_sampling", "lr", "width", "latent", "num_workers", "num_threads", "device", "step_time")
 
 
 def config_from(args: argparse.Namespace) -> dict:

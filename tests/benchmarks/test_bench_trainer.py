@@ -19,7 +19,7 @@ import torch
 
 from conformance import synth
 from realdex_ref import batching, checkpoint, trainer
-from realdex_ref.trainset import TrainingSet
+from realdex_ref.loader import RealDexDataset, collate
 
 ITERS = 150
 CFG = {"batch_size": 8, "max_iterations": ITERS, "num_points": 128, "drop_last": True, "seed": 0}
@@ -35,7 +35,7 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dataset(root):
-    return TrainingSet(root, num_points=CFG["num_points"], seed=CFG["seed"])
+    return RealDexDataset(root, num_points=CFG["num_points"], seed=CFG["seed"])
 
 
 def bare_loop(dataset, cfg):
@@ -50,7 +50,7 @@ def bare_loop(dataset, cfg):
     for p in itertools.count():
         sampler.set_epoch(p)
         batches = [[(p, i) for i in b] for b in sampler.batches()]
-        for batch in torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=dataset.collate):
+        for batch in torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=collate):
             noise.manual_seed(trainer.noise_seed(cfg["seed"], 0, it))
             opt.zero_grad(set_to_none=True)
             z = torch.randn(len(batch["hand_pose"]), cfg["latent"], generator=noise)
@@ -102,7 +102,7 @@ def test_bench_duration_prediction(benchmark, root, tmp_path, capsys):
         rows.clear()
         for k, (b, pts, width, iters, every) in enumerate(CONFIGS):
             cfg = {"batch_size": b, "num_points": pts, "width": width, "max_iterations": iters, "ckpt_every": every}
-            measured = trainer.calibrate(root, cfg, steps=20)
+            measured = trainer.calibrate(root, cfg, steps=40)
             log = trainer.train(root, tmp_path / f"run{len(list(tmp_path.iterdir()))}", {**cfg, **measured})
             plan = json.loads(log.read_text().splitlines()[0])["plan"]
             actual = _wall(log)
