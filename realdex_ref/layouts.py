@@ -245,12 +245,14 @@ def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str) -> Fil
                 key="object_orient",
             )
         orient = rotation.matrix_to_rotvec(orient)
+    else:
+        orient = rotation.canonical_rotvec(orient)
     return FileData(
         path=str(path),
         layout=layout,
         object=_object_name(path, layout),
         hand_transl=_numeric(arrays, "hand_transl", path),
-        hand_orient=_numeric(arrays, "hand_orient", path),
+        hand_orient=rotation.canonical_rotvec(_numeric(arrays, "hand_orient", path)),
         qpos=_numeric(arrays, "qpos", path),
         clouds=points[None],
         cloud_of_frame=np.zeros(n, dtype=np.int64),
@@ -289,7 +291,7 @@ def _read_converted(arrays: dict[str, np.ndarray], path: Path) -> FileData:
         layout="converted",
         object=_object_name(path, "converted"),
         hand_transl=poses[:, 0:3],
-        hand_orient=poses[:, 3:6],
+        hand_orient=rotation.canonical_rotvec(poses[:, 3:6]),
         qpos=poses[:, 6:28],
         clouds=clouds,
         cloud_of_frame=np.arange(n, dtype=np.int64),

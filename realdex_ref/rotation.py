@@ -17,6 +17,22 @@ def matrix_to_rotvec(matrix: np.ndarray) -> np.ndarray:
     return Rotation.from_matrix(m.reshape(-1, 3, 3)).as_rotvec().reshape(m.shape[:-2] + (3,))
 
 
+def canonical_rotvec(rotvec: np.ndarray) -> np.ndarray:
+    """(..., 3) rotation vectors with angle in [0, π] (SAMPLE-3); ``rotvec`` itself when all already are.
+
+    Only vectors beyond a half turn are rewritten, so canonical ones keep their exact values;
+    non-finite rows (NaN placeholders of missing fields) are left alone.
+    """
+    rv = np.asarray(rotvec, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        beyond = np.linalg.norm(rv, axis=-1) > np.pi
+    if not beyond.any():
+        return rv
+    out = rv.copy()
+    out[beyond] = Rotation.from_rotvec(rv[beyond].reshape(-1, 3)).as_rotvec().reshape(rv[beyond].shape)
+    return out
+
+
 def geodesic_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle in radians of the rotation taking ``a`` to ``b``; both (..., 3) rotation vectors."""
     ra = Rotation.from_rotvec(np.asarray(a, dtype=np.float64).reshape(-1, 3))
