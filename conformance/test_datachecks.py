@@ -97,7 +97,11 @@ def test_non_finite_values_are_named(adapter, tmp_path_factory, key, value, coun
     named = [f for f in found if key in f["message"] or key.replace("_", " ") in f["message"]]
     assert named, f"the finding must name the field {key}: {[f['message'] for f in found]}"
     assert str(path.parent) in named[0]["path"] or str(path) == named[0]["path"], f"the finding must name {path}: {named[0]}"
-    assert str(count) in named[0]["message"] or named[0].get("count") == count, f"the finding must count {count} values: {named[0]}"
+    # a reader that canonicalises a rotation vector (chapter 1) spreads one bad component over its three
+    allowed = range(count, 3 * count + 1) if key == "hand_orient" else [count]
+    stated = named[0].get("count")
+    assert stated in allowed or any(str(c) in named[0]["message"] for c in allowed), (
+        f"the finding must count the {count} non-finite value(s) (up to 3 per rotation): {named[0]}")
 
 
 @pytest.mark.clause("CHECK-3")
