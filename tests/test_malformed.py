@@ -1,4 +1,4 @@
-"""The reference against the corpus of malformed inputs (SAFE-1..5): typed errors, never data run, nothing written."""
+"""The reference against the kit's corpus of malformed inputs (SAFE-1..5): typed errors, never data run, nothing written."""
 from __future__ import annotations
 
 import json
