@@ -1,0 +1,36 @@
+"""The suite rejects each broken adapter of chapters 1 to 3 on the clause it breaks, and passes the reference.
+
+Broken runs use the Hypothesis profile ``realdex-triage`` (no shrinking): the verdict is what
+matters here, and shrinking every failing property would take minutes.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.kit import run_suite
+
+SAMPLE, LAYOUTS, EQUIV = "conformance/test_sample.py", "conformance/test_layouts.py", "conformance/test_equivalence.py"
+TRIAGE = ("--hypothesis-profile=realdex-triage",)
+
+# (broken adapter, conformance modules, the clauses it must fail on)
+CASES = [
+    ("tests.broken.foundation:READS_ONE_LAYOUT", (LAYOUTS,), {"LAYOUT-4", "LAYOUT-5", "LAYOUT-6"}),
+    ("tests.broken.foundation:TRANSPOSES_MATRIX", (SAMPLE, LAYOUTS), {"SAMPLE-3", "LAYOUT-4"}),
+    ("tests.broken.foundation:ZEROES_ROTATION", (SAMPLE, EQUIV), {"SAMPLE-3", "EQUIV-5"}),
+    ("tests.broken.foundation:WRITES_FLOAT16", (LAYOUTS, EQUIV), {"LAYOUT-9", "EQUIV-1"}),
+    ("tests.broken.foundation:SWAPS_QUATERNION_ORDER", (LAYOUTS, EQUIV), {"LAYOUT-4", "EQUIV-5"}),
+    ("tests.broken.foundation:INVENTS_OBJECT_POSE", (SAMPLE, EQUIV), {"SAMPLE-4", "EQUIV-3", "EQUIV-4"}),
+]
+
+
+@pytest.mark.parametrize("impl, modules, clauses", CASES, ids=[c[0].split(":")[1].lower() for c in CASES])
+def test_suite_rejects_broken_adapter(impl, modules, clauses):
+    run = run_suite(impl, *modules, extra=TRIAGE)
+    assert run.returncode != 0, f"{impl} must fail {', '.join(modules)}, but the run passed:\n{run.describe()}"
+    missed = clauses - run.failed_clauses()
+    assert not missed, f"{impl} must fail on {sorted(missed)}; it failed on {sorted(run.failed_clauses())}:\n{run.describe()}"
+
+
+def test_suite_passes_the_reference():
+    run = run_suite("realdex_ref", SAMPLE, LAYOUTS, EQUIV)
+    assert run.returncode == 0 and run.passed() and not run.failed(), f"the reference must pass chapters 1 to 3:\n{run.describe()}"
