@@ -98,6 +98,10 @@ def check_adapter(adapter: Any, spec_version: str = realdex_spec.VERSION) -> lis
         problems.append(
             f"spec_version {version!r} targets another major version than this suite's {spec_version!r} (ADAPTER-2)"
         )
+    if hasattr(adapter, "error_types"):
+        types = getattr(adapter, "error_types")
+        if not (isinstance(types, tuple) and types and all(isinstance(t, type) and issubclass(t, Exception) for t in types)):
+            problems.append(f"'error_types' must be a non-empty tuple of Exception subclasses, found {types!r} (ADAPTER-6)")
     for cap in sorted(declared or ()):
         if cap not in CAPABILITIES:
             problems.append(

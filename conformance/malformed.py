@@ -41,7 +41,7 @@ class Case:
     build: Callable[[Path], Path]  # writes the case under the folder given; returns what is read
     layout: str = SEGMENT  # the layout the file claims: its reader is what a test needs
     key: str | None = None  # the key the error must name; None: the file as a whole
-    finding: str | None = None  # values that read: the field the data checks must name (SAFE-2)
+    finding: str | None = None  # values that read: the field the data checks must name (SAFE-2), or its key
     level: str = "file"  # "file": one file is read; "root": a data root
     # root cases: the inventory's problem code, the path (relative to the root; "" the root)
     # that the problem and the error name, and the samples read_root gives when it reads
@@ -436,11 +436,13 @@ FILE_CASES: list[Case] = [
     _seg("path-unreadable", unreadable),
     _seg("path-non-ascii-name", _non_ascii_name),
     # values that read but are not believable: the data checks report them (SAFE-2)
-    Case("value-qpos-nan", _non_finite(segment_arrays, "qpos", np.nan), finding="qpos"),
-    Case("value-hand-transl-inf", _non_finite(segment_arrays, "hand_transl", np.inf), finding="hand_transl"),
-    Case("value-object-points-nan", _non_finite(segment_arrays, "object_points", np.nan), finding="object_points"),
+    Case("value-qpos-nan", _non_finite(segment_arrays, "qpos", np.nan), key="qpos", finding="qpos"),
+    Case("value-hand-transl-inf", _non_finite(segment_arrays, "hand_transl", np.inf), key="hand_transl", finding="hand_transl"),
+    Case("value-object-points-nan", _non_finite(segment_arrays, "object_points", np.nan), key="object_points",
+         finding="object_points"),
+    # column 10 of hand_poses is joint 4 of qpos (chapter 2): a finding may name the field or the key
     Case("value-hand-poses-minus-inf", _non_finite(converted_arrays, "hand_poses", -np.inf, CONV, (1, 10)), CONVERTED,
-         finding="qpos"),  # column 10 of hand_poses is joint 4 of qpos (chapter 2)
+         key="hand_poses", finding="qpos"),
 ]
 
 # ---------------------------------------------------------------- whole roots

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import realdex_spec
-from realdex_ref import batching, checkrun, datachecks, dataroot, layouts, planning
+from realdex_ref import batching, checkrun, datachecks, dataroot, errors, layouts, planning
 from realdex_ref import sample as sample_module
 
 
 class ReferenceAdapter:
     name = "realdex_ref"
     spec_version = realdex_spec.VERSION
+    error_types = (errors.RealDexError,)  # every refusal of input is one of these (ADAPTER-6)
     capabilities = frozenset(
         {
             "read:realdex-segment",

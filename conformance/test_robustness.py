@@ -1,0 +1,314 @@
+"""Spec chapter 13, hostile input (SAFE-n): the kit's corpus of malformed files and roots, through the adapter.
+
+Every case is written at test time by ``conformance/malformed.py``. What the suite can ask of
+any implementation: a refusal is an ``Exception`` (not ``SystemExit``, not a hang: the suite's
+time limit fails a test that hangs), raised by the implementation rather than from inside the
+libraries it reads with, of one of the adapter's ``error_types`` when it declares them
+(ADAPTER-6), whose message names the file and the key at fault; data is never unpickled;
+memory is not set aside for what a header merely promises; and nothing is written anywhere.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+import tempfile
+import tracemalloc
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pytest
+
+from conformance import malformed
+from conformance.malformed import Case
+from conformance.plugin import require
+
+FILE_ERRORS = [c for c in malformed.FILE_CASES if c.refused]
+FINDINGS = [c for c in malformed.FILE_CASES if c.finding]
+PICKLES = [c for c in malformed.CASES if "pickle" in c.id]
+# members whose size is announced but not there: a reader that believes it allocates first
+BOMBS = ["zip-member-declared-size-enormous", "npy-header-shape-enormous", "npy-header-shape-lies", "npy-data-truncated"]
+MEMORY_LIMIT = 64 * 2**20  # the cases hold a few kB; the lying header promises 369 MB
+ids = lambda c: c.id  # noqa: E731
+
+
+# ---------------------------------------------------------------- what a refusal must be
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths["stdlib"], paths["platstdlib"]}
+    for name in ("numpy", "scipy", "torch", "h5py"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            dirs.add(str(Path(module.__file__).parent))
+    return tuple(str(Path(d).resolve()) + os.sep for d in dirs)
+
+
+def raised_inside_library(exc: BaseException) -> str | None:
+    """The library file the exception was raised in (its innermost frame), or None."""
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename
+    if filename.startswith("<frozen"):
+        return filename
+    resolved = str(Path(filename).resolve())
+    if "site-packages" in resolved.split(os.sep)[-3:-1] or "dist-packages" in resolved:
+        return resolved if any(resolved.startswith(d) for d in _library_dirs() if "-packages" in d) else None
+    return resolved if any(resolved.startswith(d) for d in _library_dirs()) else None
+
+
+def outcome(call: Callable[[], Any], context: str) -> tuple[str, Any]:
+    """("returned", value) or ("raised", exception); a BaseException that is not an Exception fails the test."""
+    try:
+        return "returned", call()
+    except (SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
+        pytest.fail(f"{context}: expected an Exception of the implementation, found {type(exc).__name__}({exc}), "
+                    "which ends a program instead of refusing one input")
+    except Exception as exc:  # any type: what it is and what it says is checked next
+        return "raised", exc
+
+
+def named(text: str, path: Path) -> bool:
+    """Whether ``text`` names ``path``: in full or by file name, as written or as repr() writes it."""
+    forms = {str(path), path.name, ascii(str(path))[1:-1], ascii(path.name)[1:-1], repr(str(path))[1:-1]}
+    return any(form and form in text for form in forms)
+
+
+def assert_refusal(adapter: Any, exc: Exception, path: Path, key: str | None, context: str) -> None:
+    text = str(exc)
+    shown = f"{type(exc).__module__}.{type(exc).__qualname__}: {text[:600]!r}"
+    types = getattr(adapter, "error_types", None)
+    if types is not None:
+        assert isinstance(exc, tuple(types)), (
+            f"{context}: expected an error of the adapter's error_types {[t.__name__ for t in types]}, found {shown}")
+    inside = raised_inside_library(exc)
+    assert inside is None, (
+        f"{context}: expected an error of the implementation naming the file; found an exception raised from inside "
+        f"a library it reads with ({inside}): {shown}")
+    assert named(text, path), f"{context}: expected the message to name the file {str(path)!r}; found {shown}"
+    if key is not None:
+        assert key in text, f"{context}: expected the message to name the key at fault, {key!r}; found {shown}"
+
+
+# ---------------------------------------------------------------- nothing written anywhere (SAFE-5)
+
+_WRITING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate",
+                   "os.chmod", "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move"}
+
+
+class WriteWatch:
+    """Records, in this process, every file opened for writing and every change to the file system.
+
+    Audit hooks cannot be removed: one is installed once and records only while a watch is active.
+    Compiled bytecode (``__pycache__``) written by a first import is not the reader's doing.
+    """
+
+    active: "WriteWatch | None" = None
+    installed = False
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    @classmethod
+    def _hook(cls, event: str, args: tuple) -> None:
+        watch = cls.active
+        if watch is None:
+            return
+        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            mode, flags = args[1], args[2]
+            writes = any(c in mode for c in "wxa+") if isinstance(mode, str) else bool(
+                (flags or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND))
+            path = os.fsdecode(args[0])
+            if writes and "__pycache__" not in path:
+                watch.seen.append(f"open({path!r}, {mode or flags!r})")
+        elif event in _WRITING_EVENTS:
+            watch.seen.append(f"{event}{tuple(os.fsdecode(a) if isinstance(a, bytes) else a for a in args[:2])}")
+
+    def __enter__(self) -> "WriteWatch":
+        if not WriteWatch.installed:
+            sys.addaudithook(WriteWatch._hook)
+            WriteWatch.installed = True
+        WriteWatch.active = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        WriteWatch.active = None
+
+
+def tree(folder: Path) -> dict[str, tuple]:
+    """Every entry under ``folder`` (links not followed) with its kind, size and modification time."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            st = os.lstat(os.path.join(dirpath, name))
+            found[os.path.relpath(os.path.join(dirpath, name), folder)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return found
+
+
+@pytest.fixture
+def case_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder for one case, with an empty working folder and an empty temporary folder."""
+    for name in ("case", "cwd", "tmp"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    yield tmp_path / "case"
+
+
+def readers(adapter: Any, case: Case, folder: Path, target: Path) -> list[tuple[str, Callable[[], Any]]]:
+    """Every member of the adapter that reads this case: (call as written, call)."""
+    caps = set(adapter.capabilities)
+    calls: list[tuple[str, Callable[[], Any]]] = []
+    if case.level == "file" and f"read:{case.layout}" in caps:
+        calls += [(f"detect_layout({target})", lambda: adapter.detect_layout(target)),
+                  (f"read_file({target})", lambda: adapter.read_file(target))]
+    root = target if case.level == "root" else folder
+    if "root" in caps:
+        calls += [(f"inspect_root({root})", lambda: adapter.inspect_root(root)),
+                  (f"read_root({root})", lambda: adapter.read_root(root))]
+    if "checks" in caps:
+        calls.append((f"check_root({root}, num_points=8)", lambda: adapter.check_root(root=root, num_points=8)))
+    return calls
+
+
+def run_quietly(call: Callable[[], Any], context: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome(call, context)
+
+
+# ---------------------------------------------------------------- SAFE-1: refused, by the implementation, naming file and key
+
+
+@pytest.mark.clause("SAFE-1", "ADAPTER-6")
+@pytest.mark.parametrize("case", FILE_ERRORS, ids=ids)
+def test_malformed_file_is_refused_naming_file_and_key(adapter, case_dir, case: Case):
+    require(adapter, f"read:{case.layout}")
+    target = case.build(case_dir)
+    kind, got = outcome(lambda: adapter.read_file(target), f"read_file on {case.id}")
+    assert kind == "raised", (f"read_file({target}) [{case.id}]: expected the file to be refused with an error, "
+                              f"found it read ({type(got).__name__} of {len(got) if hasattr(got, '__len__') else '?'})")
+    assert_refusal(adapter, got, target, case.key, f"read_file({target}) [{case.id}]")
+    # detection reads the same bytes: it names a layout or refuses alike
+    kind, got = outcome(lambda: adapter.detect_layout(target), f"detect_layout on {case.id}")
+    if kind == "raised":
+        assert_refusal(adapter, got, target, None, f"detect_layout({target}) [{case.id}]")
+    else:
+        assert got in malformed.rawfiles.LAYOUTS, (
+            f"detect_layout({target}) [{case.id}]: expected a layout name or an error, found {got!r}")
+
+
+@pytest.mark.clause("SAFE-1")
+@pytest.mark.requires("root")
+@pytest.mark.parametrize("case", malformed.ROOT_CASES, ids=ids)
+def test_hostile_root_is_refused_or_read_naming_the_path(adapter, case_dir, case: Case):
+    root = case.build(case_dir)
+    culprit = root / case.names if case.names else root
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kind, got = outcome(lambda: adapter.read_root(root), f"read_root on {case.id}")
+    if case.refused:
+        assert kind == "raised", f"read_root({root}) [{case.id}]: expected a refusal naming {culprit}, found it read"
+        assert_refusal(adapter, got, culprit, None, f"read_root({root}) [{case.id}]")
+    else:
+        assert kind == "returned", f"read_root({root}) [{case.id}]: expected {case.samples} samples, found {type(got).__name__}: {got}"
+        assert len(got) == case.samples, f"read_root({root}) [{case.id}]: expected {case.samples} samples, each frame once, found {len(got)}"
+        if case.names:  # a file that is not data beside data: named in a warning, never ignored in silence
+            said = " ".join(str(w.message) for w in caught)
+            assert named(said, culprit), f"read_root({root}) [{case.id}]: expected a warning naming {culprit}, found {said!r}"
+    if case.code is not None:
+        kind, inv = outcome(lambda: adapter.inspect_root(root), f"inspect_root on {case.id}")
+        assert kind == "returned", f"inspect_root({root}) [{case.id}]: expected an inventory listing the problem, found {inv!r}"
+        problems = [(p.get("code"), str(p.get("path"))) for p in inv["problems"]]
+        assert any(code == case.code and (named(path, culprit) or path.endswith(case.names)) for code, path in problems), (
+            f"inspect_root({root}) [{case.id}]: expected a problem {case.code} naming {culprit}, found {problems}")
+
+
+# ---------------------------------------------------------------- SAFE-2: values are the checks' to report
+
+
+@pytest.mark.clause("SAFE-2")
+@pytest.mark.requires("checks")
+@pytest.mark.parametrize("case", FINDINGS, ids=ids)
+def test_unbelievable_values_read_and_are_found(adapter, case_dir, case: Case):
+    require(adapter, f"read:{case.layout}")
+    target = case.build(case_dir)
+    kind, got = outcome(lambda: adapter.read_file(target), f"read_file on {case.id}")
+    assert kind == "returned" and len(got) > 0, (
+        f"read_file({target}) [{case.id}]: expected the file to read (its structure is valid; its values are the "
+        f"checks' to report), found {type(got).__name__}: {str(got)[:400]}")
+    findings = [dict(f) for f in adapter.check_root(root=case_dir, num_points=8)]
+    words = {case.finding, case.finding.replace("_", " "), case.key}
+    about = [f for f in findings if named(str(f.get("path")), target) and any(w and w in str(f.get("message")) for w in words)]
+    assert about, (f"check_root [{case.id}]: expected a finding naming {target} and the field {case.finding!r} "
+                   f"(or key {case.key!r}); found " + "; ".join(f"{f.get('code')} {f.get('path')}: {f.get('message')}" for f in findings))
+
+
+# ---------------------------------------------------------------- SAFE-3: nothing is unpickled
+
+
+@pytest.mark.clause("SAFE-3")
+@pytest.mark.parametrize("case", PICKLES, ids=ids)
+def test_pickle_payload_is_never_run(adapter, case_dir, case: Case):
+    target = case.build(case_dir)
+    calls = readers(adapter, case, case_dir, target)
+    if not calls:
+        pytest.skip(f"{adapter.name} declares no capability that reads {case.id}")
+    for text, call in calls:
+        run_quietly(call, text)
+        assert not malformed.marker_path(case_dir).exists(), (
+            f"{text} [{case.id}]: the pickle payload ran (it wrote {malformed.marker_path(case_dir)}): data was unpickled")
+
+
+# ---------------------------------------------------------------- SAFE-4: sizes announced are not believed
+
+
+@pytest.mark.clause("SAFE-4")
+@pytest.mark.parametrize("case_id", BOMBS)
+def test_announced_size_is_refused_before_memory_is_set_aside(adapter, case_dir, case_id: str):
+    case = next(c for c in malformed.CASES if c.id == case_id)
+    require(adapter, f"read:{case.layout}")
+    target = case.build(case_dir)
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        kind, got = outcome(lambda: adapter.read_file(target), f"read_file on {case.id}")
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    assert kind == "raised", f"read_file({target}) [{case.id}]: expected a refusal, found it read {type(got).__name__}"
+    assert peak < MEMORY_LIMIT, (
+        f"read_file({target}) [{case.id}]: expected the member refused before memory is set aside for it; "
+        f"{peak / 2**20:.0f} MiB were allocated (limit {MEMORY_LIMIT / 2**20:.0f} MiB) before the refusal: {got}")
+
+
+# ---------------------------------------------------------------- SAFE-5: reading, detecting and checking write nothing
+
+
+@pytest.mark.clause("SAFE-5")
+@pytest.mark.parametrize("case", malformed.CASES, ids=ids)
+def test_reading_detecting_and_checking_write_nothing(adapter, case_dir, case: Case):
+    target = case.build(case_dir)
+    calls = readers(adapter, case, case_dir, target)
+    if not calls:
+        pytest.skip(f"{adapter.name} declares no capability that reads {case.id}")
+    before, cwd, tmp = tree(case_dir), Path.cwd(), Path(tempfile.gettempdir())
+    for text, call in calls:
+        with WriteWatch() as watch:
+            run_quietly(call, text)
+        assert not watch.seen, f"{text} [{case.id}]: expected no write anywhere, found {watch.seen[:5]}"
+    assert tree(case_dir) == before, f"[{case.id}]: the files read were changed: {sorted(set(tree(case_dir).items()) ^ set(before.items()))[:5]}"
+    assert not any(cwd.iterdir()), f"[{case.id}]: something was written into the working folder: {sorted(os.listdir(cwd))}"
+    assert not any(tmp.iterdir()), f"[{case.id}]: something was left in the temporary folder: {sorted(os.listdir(tmp))}"
