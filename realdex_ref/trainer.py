@@ -21,6 +21,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,7 +129,7 @@ class _NoLog:
 @contextmanager
 def _stop_on_signals(flag: dict[str, Any]) -> Iterator[None]:
     """SIGINT and SIGTERM set ``flag["signal"]``; the loop ends its iteration, saves and stops (TRAIN-9)."""
-    if sys.modules.get("threading") and __import__("threading").current_thread() is not __import__("threading").main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield  # signals reach only the main thread; elsewhere the caller owns interruption
         return
 
@@ -342,7 +343,7 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
             path = checkpoint.save({
                 "model": model.state_dict(), "optimizer": opt.state_dict(), "iteration": iteration,
                 "pass": pass_index, "position": position,
-                "sampler": sampler.state_dict(batches_done=position),
+                "sampler": {**sampler.state_dict(), "epoch": pass_index, "batches_done": position},
                 "rng": {"torch": torch.get_rng_state(),
                         "noise": "re-seeded every iteration from (seed, rank, iteration)"},
                 "config": config, "plan": plan.as_dict(), "final": final,
@@ -354,55 +355,60 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     stop = {"signal": None}
     it = start
     reason = "completed" if plan.iterations == plan.passes * per_pass else "max-iterations"
-    with _stop_on_signals(stop):
-        while it < plan.iterations:
-            # --- one pass, from the batch where the iteration count says it stands ---
-            p = it // per_pass
-            sampler.set_epoch(p)
-            batches = sampler.batches()
-            position = (it % per_pass) * G
-            log.epoch_start(p, iteration=it)
-            items = [[(p, i) for i in b] for b in batches[position:]]
-            loader = torch.utils.data.DataLoader(dataset, batch_sampler=items, collate_fn=collate,
-                                                 num_workers=config["num_workers"])
-            fetched = iter(loader)
-            stopped = False
-            while position < len(batches) and it < plan.iterations:
-                t0 = time.perf_counter()
-                group = [next(fetched) for _ in range(min(G, len(batches) - position))]
-                noise.manual_seed(noise_seed(config["seed"], ranks.rank, it))
-                res = train_step(net, opt, group, noise, config["latent"], ranks.device)
-                position += len(group)
-                it += 1
-                durations.append(time.perf_counter() - t0)
+    try:
+        with _stop_on_signals(stop):
+            while it < plan.iterations:
+                # --- one pass, from the batch where the iteration count says it stands ---
+                p = it // per_pass
+                sampler.set_epoch(p)
+                batches = sampler.batches()
+                position = (it % per_pass) * G
+                log.epoch_start(p, iteration=it)
+                items = [[(p, i) for i in b] for b in batches[position:]]
+                loader = torch.utils.data.DataLoader(dataset, batch_sampler=items, collate_fn=collate,
+                                                     num_workers=config["num_workers"])
+                fetched = iter(loader)
+                stopped = False
+                while position < len(batches) and it < plan.iterations:
+                    t0 = time.perf_counter()
+                    group = [next(fetched) for _ in range(min(G, len(batches) - position))]
+                    noise.manual_seed(noise_seed(config["seed"], ranks.rank, it))
+                    res = train_step(net, opt, group, noise, config["latent"], ranks.device)
+                    position += len(group)
+                    it += 1
+                    durations.append(time.perf_counter() - t0)
 
-                if metrics is not None and (it % config["log_every"] == 0 or it == plan.iterations):
-                    metrics.write(f'{{"iteration": {it}, "loss": {res["loss"].item():.6g}, '
-                                  f'"reconstruction": {res["reconstruction"].item():.6g}, '
-                                  f'"kl": {res["kl"].item():.6g}, "time": {time.time():.3f}}}\n')
-                    metrics.flush()
-                if progress is not None and ranks.main:
-                    progress(it, plan, eta_seconds(plan, it, durations, save_times))
-                pass_over = position == len(batches) or it == plan.iterations
-                if pass_over:  # a pass cut short by max_iterations counts the batches it ran
-                    drawn = sum(len(b) for b in batches[:position]) * ranks.world
-                    log.epoch_end(p, iteration=it, samples_seen=drawn, batches=position)
-                saved = False
-                if (plan.ckpt_every and it % plan.ckpt_every == 0) or it == plan.iterations:
-                    save(it, it // per_pass, (it % per_pass) * G, final=it == plan.iterations)
-                    saved = True
-                asked = stop["signal"] is not None or it == config["interrupt_at"]
-                if ranks.any(asked) and it < plan.iterations:  # TRAIN-9: end this iteration, save, stop
-                    if not saved:
-                        save(it, it // per_pass, (it % per_pass) * G, final=False)
-                    stopped = True
+                    if metrics is not None and (it % config["log_every"] == 0 or it == plan.iterations):
+                        metrics.write(f'{{"iteration": {it}, "loss": {res["loss"].item():.6g}, '
+                                      f'"reconstruction": {res["reconstruction"].item():.6g}, '
+                                      f'"kl": {res["kl"].item():.6g}, "time": {time.time():.3f}}}\n')
+                        metrics.flush()
+                    if progress is not None and ranks.main:
+                        progress(it, plan, eta_seconds(plan, it, durations, save_times))
+                    pass_over = position == len(batches) or it == plan.iterations
+                    if pass_over:  # a pass cut short by max_iterations counts the batches it ran
+                        drawn = sum(len(b) for b in batches[:position]) * ranks.world
+                        log.epoch_end(p, iteration=it, samples_seen=drawn, batches=position)
+                    saved = False
+                    if (plan.ckpt_every and it % plan.ckpt_every == 0) or it == plan.iterations:
+                        save(it, it // per_pass, (it % per_pass) * G, final=it == plan.iterations)
+                        saved = True
+                    asked = stop["signal"] is not None or it == config["interrupt_at"]
+                    if ranks.any(asked) and it < plan.iterations:  # TRAIN-9: end this iteration, save, stop
+                        if not saved:
+                            save(it, it // per_pass, (it % per_pass) * G, final=False)
+                        stopped = True
+                        break
+                del fetched, loader
+                if stopped:
+                    reason = "interrupted"
                     break
-            del fetched, loader
-            if stopped:
-                reason = "interrupted"
-                break
-    if metrics is not None:
-        metrics.close()
+    except BaseException:  # a crash ends the segment in the log too, with what it had done
+        log.run_end("aborted", "error", iteration=it)
+        raise
+    finally:
+        if metrics is not None:
+            metrics.close()
     status = "aborted" if reason == "interrupted" else "success"
     log.run_end(status, reason, iteration=it)
     return out / RUN_LOG

@@ -135,3 +135,15 @@ def test_damaged_checkpoint_is_named(tmp_path):
         checkpoint.load(bad)
     with pytest.raises(ValueError, match="no 'latest' pointer"):
         checkpoint.latest(tmp_path)
+
+
+def test_a_crash_ends_the_segment_with_error(root, tmp_path):
+    def crash_at_3(iteration, plan, eta):
+        if iteration == 3:
+            raise RuntimeError("disk gone")
+
+    with pytest.raises(RuntimeError, match="disk gone"):
+        trainer.train(root, tmp_path / "run", TINY, progress=crash_at_3)
+    end = events(tmp_path / "run" / "run.jsonl")[-1]
+    assert (end["event"], end["reason"], end["status"], end["iteration"]) == ("run_end", "error", "aborted", 3), \
+        f"expected run_end error/aborted at iteration 3, found {end}"
