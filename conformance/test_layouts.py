@@ -273,3 +273,15 @@ def test_fields_named_in_missing_fields_are_read_absent(adapter, tmp_path, layou
     expected = [{**s, **{f: None for f in absent}} for s in samples]
     got = read(adapter, path)
     ah.assert_same_samples(expected, got, FIELDS, f"{layout} file whose missing_fields names {', '.join(absent)}")
+
+
+@pytest.mark.clause("LAYOUT-11")
+def test_one_frame_rotation_vector_file_is_a_frame_file_with_the_same_samples(adapter, tmp_path):
+    require(adapter, "read:realdex-frame")
+    samples = as_held(segment(frames=1), "realdex-segment")
+    # written as a one-frame segment: it fits both realdex layouts
+    (path,) = rawfiles.write_raw(samples, tmp_path, "realdex-segment")
+    found = adapter.detect_layout(path)
+    assert found == "realdex-frame", f"detect_layout of a one-frame file with a (1, 3) object_orient: expected 'realdex-frame', found {found!r}"
+    ah.assert_same_samples(samples, read(adapter, path), FIELDS, "one-frame file with a (1, 3) object_orient")
+
