@@ -58,17 +58,24 @@ def to_arrays(samples: list[dict[str, Any]], layout: str, *, orient_encoding: st
     ``realdex-frame`` writes one file per sample, with ``object_orient`` as a (1, 3) rotation
     vector or, for ``orient_encoding="matrix"``, a (1, 3, 3) matrix. Fields the layout
     requires and the samples lack are NaN and named in ``missing_fields``; fields the layout
-    cannot hold are left out.
+    cannot hold are left out and named in ``missing_fields`` too.
     """
     if not samples:
         raise ValueError("no samples to write")
     if layout == "converted":
-        return [_converted_arrays(samples)]
-    if layout == "realdex-segment":
-        return [_realdex_arrays(samples, "axis-angle")]
-    if layout == "realdex-frame":
-        return [_realdex_arrays([s], orient_encoding) for s in samples]
-    raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+        per_file = [_converted_arrays(samples)]
+    elif layout == "realdex-segment":
+        per_file = [_realdex_arrays(samples, "axis-angle")]
+    elif layout == "realdex-frame":
+        per_file = [_realdex_arrays([s], orient_encoding) for s in samples]
+    else:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    dropped = held_fields(samples) - set(HOLDS[layout])
+    if dropped:  # the file says what it lost (EQUIV-4)
+        for arrays in per_file:
+            named = {str(n) for n in arrays.get(MISSING_KEY, ())}
+            arrays[MISSING_KEY] = np.array(sorted(named | dropped), dtype=str)
+    return per_file
 
 
 def _realdex_arrays(samples: list[dict[str, Any]], orient_encoding: str) -> dict[str, np.ndarray]:

@@ -127,6 +127,11 @@ def test_write_lists_exactly_the_fields_it_drops(adapter, tmp_path, layout):
     result = write(adapter, samples, tmp_path / "out", layout)
     context = f"samples holding every field written as {layout}"
     assert sorted(result["dropped"]) == cannot, f"{context}: expected dropped {cannot!r}, found {sorted(result['dropped'])!r}"
+    for path in result["files"]:
+        named = {str(n) for n in rawfiles.load(path).get(rawfiles.MISSING_KEY, np.array([], dtype=str))}
+        assert set(cannot) <= named, (
+            f"{context}: {path}: expected missing_fields to name the dropped fields {cannot!r}, found {sorted(named)!r}"
+        )
     for i, got in enumerate(read_all(adapter, result["files"])):
         ah.assert_absent(got, cannot, f"{context}, read back, sample {i}")
 
