@@ -12,13 +12,14 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
 from conformance import synth
-from realdex_ref import batching, checkpoint, trainer
+from realdex_ref import batching, checkpoint, planning, trainer
 from realdex_ref.loader import RealDexDataset, collate
 
 ITERS = 150
@@ -96,28 +97,49 @@ def _wall(log: Path) -> float:
 
 
 def test_bench_duration_prediction(benchmark, root, tmp_path, capsys):
+    """Each configuration is calibrated twice, by wall clock and by CPU clock, then run once.
+
+    The wall-clock error is what a user sees; on a shared machine other processes' load moves
+    it both ways, so the CPU-time error (the same model, with the process's own CPU time on
+    both sides) is reported beside it as the error of the model itself.
+    """
     rows = []
+    runs = itertools.count()
 
     def predict_and_run():
         rows.clear()
-        for k, (b, pts, width, iters, every) in enumerate(CONFIGS):
+        trainer.calibrate(root, {"num_points": 64, "max_iterations": 10}, steps=10)  # warm the process up
+        for b, pts, width, iters, every in CONFIGS:
             cfg = {"batch_size": b, "num_points": pts, "width": width, "max_iterations": iters, "ckpt_every": every}
-            measured = trainer.calibrate(root, cfg, steps=40)
-            log = trainer.train(root, tmp_path / f"run{len(list(tmp_path.iterdir()))}", {**cfg, **measured})
+            data = RealDexDataset(root, num_points=pts)
+            by_wall = trainer.calibrate(root, cfg, steps=40, dataset=data)
+            by_cpu = trainer.calibrate(root, cfg, steps=40, dataset=data, clock=time.process_time)
+            t0 = time.process_time()
+            log = trainer.train(root, tmp_path / f"run{next(runs)}", {**cfg, **by_wall}, dataset=data)
+            cpu = time.process_time() - t0
             plan = json.loads(log.read_text().splitlines()[0])["plan"]
-            actual = _wall(log)
-            rows.append({"config": cfg, "predicted": plan["expected_seconds"], "actual": actual,
-                         "error": abs(plan["expected_seconds"] - actual) / actual})
+            cpu_plan = planning.plan_run(len(data), b, max_iterations=iters, drop_last=True, ckpt_every=every, **by_cpu)
+            wall = _wall(log)
+            rows.append({"config": cfg, "predicted": plan["expected_seconds"], "actual": wall,
+                         "error": abs(plan["expected_seconds"] - wall) / wall,
+                         "cpu_predicted": cpu_plan.expected_seconds, "cpu_actual": cpu,
+                         "cpu_error": abs(cpu_plan.expected_seconds - cpu) / cpu})
 
     benchmark.pedantic(predict_and_run, rounds=1, iterations=1)
-    errors = [r["error"] for r in rows]
-    benchmark.extra_info.update({"rows": rows, "median_error": statistics.median(errors), "worst_error": max(errors)})
+    summary = {}
+    for kind in ("error", "cpu_error"):
+        errors = [r[kind] for r in rows]
+        summary[kind] = (statistics.median(errors), max(errors))
+    benchmark.extra_info.update({"rows": rows, "median_error": summary["error"][0], "worst_error": summary["error"][1],
+                                 "median_cpu_error": summary["cpu_error"][0], "worst_cpu_error": summary["cpu_error"][1]})
     with capsys.disabled():
-        print("\nduration model against logged wall time:")
+        print("\nduration model against the run (wall: run_start to run_end; cpu: the process's CPU time):")
         for r in rows:
             c = r["config"]
             print(f"  B={c['batch_size']:<3} P={c['num_points']:<4} width={c['width']:<3} it={c['max_iterations']:<4} "
-                  f"ckpt_every={c['ckpt_every']}: predicted {r['predicted']:.3f} s, actual {r['actual']:.3f} s, "
-                  f"error {100 * r['error']:.1f}%")
-        print(f"  median error {100 * statistics.median(errors):.1f}%, worst {100 * max(errors):.1f}%")
+                  f"ckpt_every={str(c['ckpt_every']):<5} wall {r['predicted']:.3f} s predicted / {r['actual']:.3f} s "
+                  f"({100 * r['error']:.1f}%)   cpu {r['cpu_predicted']:.3f} / {r['cpu_actual']:.3f} s "
+                  f"({100 * r['cpu_error']:.1f}%)")
+        for kind, (median, worst) in summary.items():
+            print(f"  {kind}: median {100 * median:.1f}%, worst {100 * worst:.1f}%")
     assert len(rows) == len(CONFIGS) and all(r["predicted"] for r in rows), "expected a prediction for every configuration"
