@@ -100,9 +100,19 @@ class InventsObjectPose(ReferenceAdapter):
         return samples
 
 
+class SaysNothingDropped(ReferenceAdapter):
+    """Converts without saying what the target layout could not hold: ``dropped`` is always empty."""
+
+    name = "broken-says-nothing-dropped"
+
+    def write_samples(self, samples, dest, layout):
+        return {**super().write_samples(samples, dest, layout), "dropped": []}
+
+
 READS_ONE_LAYOUT = ReadsOneLayout()
 TRANSPOSES_MATRIX = TransposesMatrix()
 ZEROES_ROTATION = ZeroesUnconvertedRotation()
 WRITES_FLOAT16 = WritesFloat16()
 SWAPS_QUATERNION_ORDER = SwapsQuaternionOrder()
 INVENTS_OBJECT_POSE = InventsObjectPose()
+SAYS_NOTHING_DROPPED = SaysNothingDropped()
