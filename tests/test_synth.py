@@ -33,7 +33,8 @@ def test_same_seed_writes_the_same_bytes(tmp_path, layout):
     assert names_a == names_b, f"same seed: expected the same file names, found {names_a} and {names_b}"
     for name in names_a:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), f"{name}: expected identical bytes for seed 5"
-    assert a == {**b, "files": [{**f, "path": f["path"].replace(str(tmp_path / "b"), str(tmp_path / "a"))} for f in b["files"]]}
+    b_as_a = {**b, "files": [{**f, "path": f["path"].replace(str(tmp_path / "b"), str(tmp_path / "a"))} for f in b["files"]]}
+    assert a == b_as_a, f"same seed: expected the same report of what was written, found {a} and {b_as_a}"
 
 
 def test_another_seed_writes_other_data(tmp_path):
