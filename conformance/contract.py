@@ -40,6 +40,7 @@ CAPABILITIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     ],
     "runlog": [("check_run", ("path",))],
     "training": [("train", ("root", "out", "config")), ("resume", ("out",)), ("checkpoint_weights", ("path",))],
+    "training:distributed": [("train_distributed", ("root", "out", "config", "world_size"))],
 }
 
 BASE_ATTRIBUTES = ("name", "version", "spec_version", "capabilities")

@@ -346,3 +346,28 @@ def test_resume_over_other_data_is_refused(adapter: Any, tmp_path: Path) -> None
         adapter.resume(str(out))
     for needed in (str(N), str(N + FRAMES)):
         assert needed in str(err.value), f"expected the refusal to give both sample counts ({N} and {N + FRAMES}), found: {err.value}"
+
+
+# --- TRAIN-12: scale-out -----------------------------------------------------------------------
+
+@pytest.mark.clause("TRAIN-12")
+@pytest.mark.requires("training:distributed")
+def test_two_processes_write_one_log_and_one_set_of_checkpoints(adapter: Any, root: Path, tmp_path: Path) -> None:
+    """22 samples over 2 ranks: floor(22 / 2) = 11 per rank, floor(11 / 4) = 2 batches per pass, 3 passes -> 6
+    iterations; ckpt_every 4 -> checkpoints at 4 and 6; each pass draws 2 ranks x 2 batches x 4 = 16 samples."""
+    log = adapter.train_distributed(str(root), str(tmp_path / "run"), dict(CONFIG), 2)
+    evs = events(log)
+    starts = [e for e in evs if e["event"] == "run_start"]
+    assert len(starts) == 1, f"expected one run_start in one run log (one rank logs), found {len(starts)}"
+    plan = starts[0]["plan"]
+    got = {k: plan.get(k) for k in ("world_size", "batches_per_epoch", "iterations")}
+    assert got == {"world_size": 2, "batches_per_epoch": 2, "iterations": 6}, \
+        f"expected world size 2, 2 batches per pass, 6 iterations, found {got}"
+    seen = [(e["pass"], e["batches"], e["samples_seen"]) for e in evs if e["event"] == "epoch_end"]
+    assert seen == [(0, 2, 16), (1, 2, 16), (2, 2, 16)], f"expected 3 passes of 2 batches per rank, 16 samples, found {seen}"
+    ckpts = [(e["iteration"], e["path"]) for e in checkpoint_events(evs)]
+    assert [i for i, _ in ckpts] == [4, 6], f"expected the checkpoints at 4 and 6, each logged once, found {ckpts}"
+    assert len({p for _, p in ckpts}) == 2, f"expected one file per checkpoint, found {ckpts}"
+    end = evs[-1]
+    assert end["event"] == "run_end" and end["reason"] == "completed" and end["iteration"] == 6, \
+        f"expected run_end completed at 6, found {end}"

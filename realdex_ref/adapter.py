@@ -32,6 +32,7 @@ class ReferenceAdapter:
             "planning",
             "runlog",
             "training",
+            "training:distributed",
         }
     )
 
@@ -120,6 +121,11 @@ class ReferenceAdapter:
         from realdex_ref import trainer
 
         return str(trainer.train(None, out, resume=True))
+
+    def train_distributed(self, root: str | Path, out: str | Path, config: dict[str, Any], world_size: int) -> str:
+        from realdex_ref import trainer
+
+        return str(trainer.train_distributed(root, out, config, world_size))
 
     def checkpoint_weights(self, path: str | Path) -> dict[str, Any]:
         from realdex_ref import checkpoint

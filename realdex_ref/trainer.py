@@ -427,6 +427,40 @@ def eta_seconds(plan: planning.RunPlan, iteration: int, durations: list[float], 
     return step * (plan.iterations - iteration) + save * left_ckpts
 
 
+def train_distributed(root: str | Path, out: str | Path, config: dict[str, Any], world_size: int,
+                      timeout: float = 600) -> Path:
+    """Run ``realdex train`` under ``torchrun --nproc_per_node=world_size`` on this machine; the run log's path.
+
+    The configuration travels as command-line flags; a failure raises ``RuntimeError`` with the
+    processes' last output (a refused plan, ``ValueError``, with its message).
+    """
+    import subprocess
+
+    config = make_config(**config)
+    flags: list[str] = []
+    for key, value in config.items():
+        if value is None or key in ("root", "interrupt_at", "kl_weight", "log_every", "startup_time", "save_time"):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(flag if value else "--no-" + key.replace("_", "-"))
+        else:
+            flags += [flag, str(value)]
+    realdex = Path(sys.executable).with_name("realdex")
+    launcher = [str(realdex)] if realdex.exists() else [sys.executable, "-c",
+                                                        "import sys; from realdex_ref.cli import main; sys.exit(main())"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={world_size}",
+           "--no-python", *launcher, "train", str(root), "--out", str(out), *flags, "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": str(config["num_threads"])}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    log = Path(out) / RUN_LOG
+    if proc.returncode == 2 and not log.exists():
+        raise ValueError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "refused")
+    if proc.returncode not in (0, 1) or not log.exists():  # 1: the run finished with findings, the log says which
+        raise RuntimeError(f"torchrun exited with {proc.returncode}: {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    return log
+
+
 class ProgressBar:
     """One stderr line, rewritten in place: iteration, pass, percentage and the ETA of the duration model."""
 
