@@ -65,6 +65,17 @@ class RunLog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
+        self._drop_torn_tail()
+
+    def _drop_torn_tail(self) -> None:
+        """A process killed mid-write leaves a last line without its newline: drop that half event,
+        so that the events appended next stay one JSON object per line."""
+        if not self.path.exists():
+            return
+        with self.path.open("rb+") as fh:
+            data = fh.read()
+            if data and not data.endswith(b"\n"):
+                fh.truncate(data.rfind(b"\n") + 1)
 
     def write(self, event: str, **fields: Any) -> dict[str, Any]:
         if event not in EVENTS:

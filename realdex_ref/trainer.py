@@ -17,6 +17,7 @@ the metrics and the checkpoints.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -161,6 +162,23 @@ def refuse_used_folder(out: Path) -> None:
                          "or choose another --out.")
 
 
+def _logged_config(out: Path) -> dict[str, Any]:
+    """The configuration of the first ``run_start`` of the run log in ``out`` (a half-written last line is ignored)."""
+    log = out / RUN_LOG
+    if not log.exists():
+        raise ValueError(f"{out}: nothing to resume, the folder holds no checkpoint and no run log. Fix: start the "
+                         "run without --resume, or name the folder of the run to resume")
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and record.get("event") == "run_start" and isinstance(record.get("config"), dict):
+            return dict(record["config"])
+    raise ValueError(f"{log}: expected a run_start event with the run's config, found none; nothing to resume. "
+                     "Fix: move the folder away and start the run again")
+
+
 def open_dataset(root: str | Path, config: dict[str, Any]) -> Any:
     from realdex_ref.loader import RealDexDataset
 
@@ -271,10 +289,11 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
     if resume:
         latest = checkpoint.latest(out)
         if latest is None:
-            raise ValueError(f"{out}: nothing to resume, the folder holds no checkpoint. Fix: start the run "
-                             "without --resume, or name the folder of the run to resume")
-        state = checkpoint.load(latest)
-        config = dict(state["config"])
+            # killed before its first checkpoint: nothing was kept, so the run starts over with its logged config
+            config = make_config(**_logged_config(out))
+        else:
+            state = checkpoint.load(latest)
+            config = dict(state["config"])
         root = root if root is not None else config.get("root")
     else:
         config = make_config(**(config or {}))

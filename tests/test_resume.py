@@ -52,3 +52,40 @@ def test_killed_run_resumes_bit_for_bit(tmp_path):
     assert not differ, f"expected the killed-and-resumed run to end with the uninterrupted run's weights; differ: {differ}"
     codes = [f["code"] for f in checkrun.verdict(resumed_log).findings]
     assert codes == [], f"expected no finding on the killed-and-resumed log, found {codes}"
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_from_the_start(tmp_path):
+    """Nothing was kept, so --resume starts over with the logged configuration; a half-written last
+    log line (the kill landed mid-write) does not stop it."""
+    root = tmp_path / "root"
+    synth.write_root(root, "realdex-segment", objects=("driller",), segments_per_object=1,
+                     frames_per_segment=(12, 12), points=64)
+    config = {"batch_size": 4, "max_iterations": 12, "ckpt_every": 6, "num_points": 32, "width": 16, "latent": 4}
+    whole = tmp_path / "whole"
+    trainer.train(root, whole, config)
+    killed = tmp_path / "killed"
+    trainer.train(root, killed, config)
+    for p in killed.iterdir():  # as if killed before the first checkpoint was written
+        if p.name != trainer.RUN_LOG:
+            p.unlink()
+    lines = (killed / trainer.RUN_LOG).read_text().splitlines()
+    (killed / trainer.RUN_LOG).write_text(lines[0] + "\n" + lines[1][: len(lines[1]) // 2])
+    assert checkpoint.latest(killed) is None, "expected the folder to hold no checkpoint before the resume"
+
+    trainer.train(None, killed, resume=True)
+    latest = checkpoint.latest(killed)
+    assert latest is not None, f"expected the resumed run to write checkpoints in {killed}, found {sorted(os.listdir(killed))}"
+    a, b = checkpoint.load(latest)["model"], checkpoint.load(checkpoint.latest(whole))["model"]
+    differ = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not differ, f"expected the run started over to end with the uninterrupted run's weights; differ: {differ}"
+    events = [json.loads(line) for line in (killed / trainer.RUN_LOG).read_text().splitlines()]
+    assert events[-1]["event"] == "run_end" and events[-1]["reason"] == "completed", (  # 12 iterations = 4 whole passes of 3
+        f"expected the log, its torn line dropped, to end with run_end completed, found {events[-1]}"
+    )
+
+
+def test_resume_in_a_folder_without_a_run_is_refused_with_the_fix(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="nothing to resume.*start the run without --resume"):
+        trainer.train(None, tmp_path, resume=True)
