@@ -230,3 +230,22 @@ def test_inventory_is_json(adapter, user_root):
     for p in inv["problems"]:
         assert {"path", "code", "message"} <= set(p), f"a problem needs path, code and message: {p}"
         assert p.get("severity", "error") in ("error", "warning"), f"severity must be 'error' or 'warning': {p}"
+
+
+@pytest.mark.clause("LAYOUT-11", "ROOT-3")
+def test_one_frame_segments_count_with_the_segments_of_their_root(adapter, tmp_path):
+    """A segment root whose middle segment has one frame (a file that also fits realdex-frame)::
+
+        root/mug/0.npz (5 frames)  1.npz (1 frame, (1, 3) object_orient)  2.npz (4 frames)
+    """
+    rng = np.random.default_rng(11)
+    for i, frames in enumerate((5, 1, 4)):
+        (arrays,) = rawfiles.to_arrays(synth.make_segment("mug", frames, 32, rng), "realdex-segment")
+        rawfiles.save(tmp_path / "mug" / f"{i}.npz", arrays)
+    inv = inspect(adapter, tmp_path)
+    assert inv["layouts"] == {"realdex-segment": 10}, (
+        f"expected the one-frame segment counted with the others, layouts {{'realdex-segment': 10}}, found {inv['layouts']}"
+    )
+    for layout in (None, "realdex-segment"):
+        got = adapter.read_root(root=tmp_path, layout=layout)
+        assert len(got) == 10, f"expected read_root(layout={layout!r}) to give all 10 samples, found {len(got)}"

@@ -44,6 +44,7 @@ class FileEntry:
     layout: str
     object: str
     frames: int
+    fits: tuple[str, ...] = ()
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Inventory:
     files: list[FileEntry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     manifest: dict[str, Any] | None = None
+    # LAYOUT-11: files that fit both realdex layouts, detected as realdex-frame, counted as this layout
+    ambiguous_as: str | None = None
 
     @property
     def layouts(self) -> dict[str, int]:
@@ -130,9 +133,10 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
         except DataError as exc:
             inv.problems.append(_load_problem(path, exc))
             continue
-        inv.files.append(FileEntry(str(path), data.layout, data.object, data.num_frames))
+        inv.files.append(FileEntry(str(path), data.layout, data.object, data.num_frames, data.fits))
         if visit is not None:
             visit(data)
+    _place_ambiguous(inv)
     present = inv.layouts
     if len(present) > 1:
         inv.problems.append(Problem(str(root), "MIXED_LAYOUTS", _mixed_message(inv), WARNING))
@@ -140,6 +144,24 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
         inv.problems.append(Problem(str(root), "EMPTY_ROOT", "holds no file of any RealDex layout: 0 samples", ERROR))
     _check_manifest(root, inv)
     return inv
+
+
+def _place_ambiguous(inv: Inventory, prefer: str | None = None) -> None:
+    """LAYOUT-11: a one-frame file with a rotation-vector orientation fits both realdex layouts. It is
+    detected as realdex-frame; it counts as realdex-segment in a root whose other realdex files are all
+    segments, or when that layout is asked for and no file is surely a per-frame file."""
+    both = {"realdex-segment", "realdex-frame"}
+    ambiguous = [f for f in inv.files if both <= set(f.fits)]
+    sure = {f.layout for f in inv.files if not both <= set(f.fits)}
+    if ambiguous and "realdex-frame" not in sure and ("realdex-segment" in sure or prefer == "realdex-segment"):
+        for f in ambiguous:
+            f.layout = "realdex-segment"
+        inv.ambiguous_as = "realdex-segment"
+
+
+def detected_as(inv: Inventory, chosen: str) -> set[str]:
+    """The layouts that files counted as ``chosen`` were detected as (what a ``visit`` saw in ``data.layout``)."""
+    return {chosen, "realdex-frame"} if inv.ambiguous_as == chosen else {chosen}
 
 
 def inspect_root(root: str | Path) -> Inventory:
@@ -165,6 +187,9 @@ def choose_layout(inv: Inventory, layout: str | None = None) -> str:
     if layout is not None:
         if layout not in layouts.LAYOUTS:
             raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(layouts.LAYOUTS)}")
+        if layout not in present:
+            _place_ambiguous(inv, prefer=layout)
+            present = inv.layouts
         if layout not in present:
             held = _describe_layouts(inv) or "no file of any layout"
             raise LayoutError(f"holds no file of layout {layout!r}; it holds {held}", path=inv.root)
@@ -247,6 +272,7 @@ def open_root(root: str | Path, layout: str | None = None, *, visit: Callable[[l
 
 def read_root(root: str | Path, layout: str | None = None) -> list[dict[str, Any]]:
     """The canonical samples of one layout of ``root``, file by file in path order (ROOT-3..6)."""
-    by_layout: dict[str, list[layouts.FileData]] = {}
-    _, chosen = open_root(root, layout, visit=lambda d: by_layout.setdefault(d.layout, []).append(d))
-    return [s for data in by_layout.get(chosen, []) for s in data.samples()]
+    seen: list[layouts.FileData] = []
+    inv, chosen = open_root(root, layout, visit=seen.append)
+    wanted = detected_as(inv, chosen)
+    return [s for data in seen if data.layout in wanted for s in data.samples()]

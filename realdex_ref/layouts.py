@@ -49,6 +49,7 @@ class FileData:
     object_scale: np.ndarray | None = None  # (T,)
     hand_side: np.ndarray | None = None  # (T,) str
     unexpected_keys: list[str] = field(default_factory=list)
+    fits: tuple[str, ...] = ()  # every layout the file fits; two for a one-frame rotation-vector file (LAYOUT-11)
 
     @property
     def num_frames(self) -> int:
@@ -216,6 +217,7 @@ def load_file(path: str | Path) -> FileData:
     else:
         data = _read_realdex(arrays, path, layout)
     data.unexpected_keys = unexpected
+    data.fits = tuple(matching_layouts(arrays))
     for name in missing:
         attr = {"object_colors": "colors"}.get(name, name)
         if hasattr(data, attr):

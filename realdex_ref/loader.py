@@ -64,6 +64,13 @@ class _Pack:
         self.cloud_of_frame.append(self.clouds + d.cloud_of_frame)
         self.clouds += c
 
+    def merge(self, other: "_Pack") -> None:
+        self.poses.append(other.poses.done())
+        self.cloud_start.append(self.points.n + other.cloud_start.done())
+        self.points.append(other.points.done())
+        self.cloud_of_frame.append(self.clouds + other.cloud_of_frame.done())
+        self.clouds += other.clouds
+
 
 def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
     """Indices of ``k`` points of ``cloud`` by farthest-point sampling from point ``start``."""
@@ -95,7 +102,9 @@ class RealDexDataset(Dataset):
             raise ValueError(f"num_points must be an int >= 1, found {num_points!r}")
         packs: dict[str, _Pack] = {}
         self.inventory, self.layout = dataroot.open_root(root, layout, visit=lambda d: packs.setdefault(d.layout, _Pack()).add(d))
-        pack = packs[self.layout]
+        pack = packs.pop(self.layout)
+        for detected in dataroot.detected_as(self.inventory, self.layout) - {self.layout}:
+            pack.merge(packs.pop(detected))  # LAYOUT-11: one-frame files counted with the segments
         del packs
         self.root = str(root)
         self.poses = pack.poses.done()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conformance import synth
@@ -61,3 +62,23 @@ def test_user_converted_plan_is_refused_and_points_at_the_frames(tmp_path):
     ds = RealDexDataset(tmp_path, layout="converted", num_points=64)
     with pytest.raises(PlanError, match="other layout 'realdex-frame' \\(70 samples"):
         make_loader(ds, 32, world_size=1, rank=0, drop_last=True)
+
+
+def test_one_frame_segments_are_loaded_with_their_root(tmp_path):
+    """LAYOUT-11: a one-frame segment (which also fits realdex-frame) is trained on with its root's segments."""
+    from conformance import rawfiles, synth
+    from realdex_ref.loader import RealDexDataset
+
+    rng = np.random.default_rng(5)
+    segments = [synth.make_segment("mug", n, 40, rng) for n in (3, 1, 2)]
+    for i, seg in enumerate(segments):
+        (arrays,) = rawfiles.to_arrays(seg, "realdex-segment")
+        rawfiles.save(tmp_path / "mug" / f"{i}.npz", arrays)
+    ds = RealDexDataset(tmp_path, num_points=8)
+    assert (ds.layout, len(ds)) == ("realdex-segment", 6), f"expected 6 realdex-segment samples, found {len(ds)} of {ds.layout}"
+    want = np.array([s["qpos"] for seg in segments for s in seg], dtype=np.float32)
+    got = np.stack([ds[i]["hand_pose"][6:].numpy() for i in range(6)])
+    assert np.array_equal(np.sort(got, axis=0), np.sort(want, axis=0)), "expected every frame's qpos, each once"
+    one = ds[[i for i in range(6) if np.array_equal(got[i], want[3])][0]]["object_points"].numpy()
+    cloud = segments[1][0]["object_points"].astype(np.float32)
+    assert all((cloud == p).all(axis=1).any() for p in one), "expected the one-frame segment's points from its own cloud"
