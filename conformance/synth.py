@@ -2,7 +2,7 @@
 
 No real RealDex file exists here, so the kit makes its own, as close to the real thing as the
 published facts allow: hand poses drawn from the published per-dimension mean and standard
-deviation (``realdex_pose_stats.json``), joints kept within their URDF limits unless strays are
+deviation (``realdex_spec.pose_stats()``), joints kept within their URDF limits unless strays are
 asked for, one 7000-point cloud per segment inside RealDex's crop box, colours in [0, 1], and
 segments of tens to hundreds of frames. Files are written by the kit's own layout writer
 (``conformance.rawfiles``), never by the implementation under test.
@@ -13,7 +13,6 @@ object or a segment never changes the others.
 """
 from __future__ import annotations
 
-import json
 import zlib
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import realdex_spec
 from conformance import rawfiles
 from conformance.rawfiles import write_raw  # noqa: F401  (part of this module's API)
 
-_STATS = json.loads((Path(__file__).with_name("realdex_pose_stats.json")).read_text(encoding="utf-8"))
+_STATS = realdex_spec.pose_stats()
 POSE_MEAN = np.array(_STATS["mean"], dtype=np.float64)  # [hand_transl 3, hand_orient 3, qpos 22]
 POSE_STD = np.array(_STATS["std"], dtype=np.float64)
 JOINT_LOWER = np.array([j["lower"] for j in realdex_spec.schema()["joints"]])

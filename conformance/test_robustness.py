@@ -15,11 +15,9 @@ import sysconfig
 import tempfile
 import tracemalloc
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import numpy as np
 import pytest
 
 from conformance import malformed

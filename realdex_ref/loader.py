@@ -105,7 +105,7 @@ class RealDexDataset(Dataset):
         pack = packs.pop(self.layout)
         for detected in dataroot.detected_as(self.inventory, self.layout) - {self.layout}:
             pack.merge(packs.pop(detected))  # LAYOUT-11: one-frame files counted with the segments
-        del packs
+        packs.clear()  # the other layouts of the root are not kept
         self.root = str(root)
         self.poses = pack.poses.done()
         self.points = pack.points.done()

@@ -3,8 +3,7 @@
 A PointNet-style encoder turns the sampled object cloud into one feature vector; a conditional
 VAE encodes the 28-value hand pose [hand_transl 3, hand_orient 3 (axis-angle), qpos 22] with
 that feature into a latent code and decodes it back. Poses are normalised with the published
-RealDex per-dimension mean and standard deviation (``pose_stats.json``, a copy of the
-reference statistics), so that metres and radians weigh alike in the loss.
+RealDex per-dimension mean and standard deviation (``realdex_spec.pose_stats()``), so that metres and radians weigh alike in the loss.
 
     model = GraspCVAE(width=64, latent=16)
     out = model(points, pose, noise=torch.randn(len(pose), 16))
@@ -12,24 +11,23 @@ reference statistics), so that metres and radians weigh alike in the loss.
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
 
 import torch
 from torch import nn
 
+import realdex_spec
+
 POSE_DIM = 28
-STATS_PATH = Path(__file__).with_name("pose_stats.json")
 
 
 @lru_cache(maxsize=1)
 def pose_stats() -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """(mean, std) of the 28-value pose, in the order of ``pose_stats.json``'s ``order``."""
-    data = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    """(mean, std) of the 28-value pose, in the order of the statistics' ``order``."""
+    data = realdex_spec.pose_stats()
     mean, std = tuple(data["mean"]), tuple(data["std"])
     if len(mean) != POSE_DIM or len(std) != POSE_DIM or min(std) <= 0:
-        raise ValueError(f"{STATS_PATH}: expected 28 means and 28 positive stds, found {len(mean)} and {len(std)}")
+        raise ValueError(f"pose statistics: expected 28 means and 28 positive stds, found {len(mean)} and {len(std)}")
     return mean, std
 
 

@@ -2,7 +2,8 @@
 
 The chapters are Markdown files beside this module; each requirement is a numbered clause
 written as ``**ID** (MUST|SHOULD|MAY)``. ``schema.json`` holds the tables the chapters refer
-to (joints and limits, sample fields, layout keys, tolerances).
+to (joints and limits, sample fields, layout keys, tolerances); ``pose_stats.json`` the published
+pose statistics that generated data and the reference model's normalisation use.
 """
 from __future__ import annotations
 
@@ -51,6 +52,13 @@ def clauses() -> dict[str, Clause]:
 def schema() -> dict:
     """The tables of ``schema.json``."""
     return json.loads((SPEC_DIR / "schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def pose_stats() -> dict:
+    """The published per-dimension mean and std of the 28-value RealDex pose (``pose_stats.json``:
+    ``order``, ``mean``, ``std``), a copy of the statistics shipped with the RealDex code."""
+    return json.loads((SPEC_DIR / "pose_stats.json").read_text(encoding="utf-8"))
 
 
 def joint_names() -> list[str]:

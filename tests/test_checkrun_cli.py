@@ -42,7 +42,7 @@ def _write_run(path, *, iterations_done=None, step=1.0, step_time=None, layout_c
 
 
 def test_a_clean_run_exits_0(tmp_path, capsys):
-    path = _write_run(tmp_path / "run.jsonl")
+    _write_run(tmp_path / "run.jsonl")
     assert main(["check-run", str(tmp_path)]) == 0, capsys.readouterr()  # a run folder is read as RUN/run.jsonl
     assert "clean" in capsys.readouterr().out
 

@@ -1,7 +1,6 @@
 """The kit's generator: deterministic, realistic, and the user's root of 8 + 14,380 samples."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import realdex_spec
 from conformance import rawfiles, synth
 from realdex_ref.cli import main as realdex_main
 
-STATS = json.loads(Path(synth.__file__).with_name("realdex_pose_stats.json").read_text())
+STATS = realdex_spec.pose_stats()
 MEAN, STD = np.array(STATS["mean"]), np.array(STATS["std"])
 LOWER = np.array([j["lower"] for j in realdex_spec.schema()["joints"]])
 UPPER = np.array([j["upper"] for j in realdex_spec.schema()["joints"]])
