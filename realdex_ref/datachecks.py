@@ -130,10 +130,16 @@ def frame_count_mismatch(path: str | Path) -> str | None:
     return None
 
 
-def check_root(root: str | Path, num_points: int = 1024, layout: str | None = None) -> list[Problem]:
-    """Every finding about ``root``: the inventory's problems (chapter 5) and the data checks (chapter 6)."""
+def scan_and_check(root: str | Path, num_points: int = 1024, layout: str | None = None) -> tuple[dataroot.Inventory, list[Problem]]:
+    """One walk of ``root``: its inventory (chapter 5) and the findings of the data checks (chapter 6)."""
     checker = _Checker(num_points, layout)
     inv = dataroot.scan(root, visit=checker.visit)
+    return inv, checker.findings()
+
+
+def check_root(root: str | Path, num_points: int = 1024, layout: str | None = None) -> list[Problem]:
+    """Every finding about ``root``: the inventory's problems (chapter 5) and the data checks (chapter 6)."""
+    inv, checked = scan_and_check(root, num_points, layout)
     findings: list[Problem] = []
     for p in inv.problems:
         if p.code == "MIXED_LAYOUTS":
@@ -148,4 +154,4 @@ def check_root(root: str | Path, num_points: int = 1024, layout: str | None = No
         findings.append(p)
     if layout is not None and layout not in inv.layouts:
         findings.append(Problem(str(root), "EMPTY_ROOT", f"holds no file of layout {layout!r}; it holds {inv.layouts or 'none'}"))
-    return findings + checker.findings()
+    return findings + checked

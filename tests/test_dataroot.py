@@ -30,8 +30,13 @@ def test_inspect_json_reports_the_user_root(user_root):
     inv = json.loads(proc.stdout)
     assert inv["total_samples"] == 148 and inv["layouts"] == {"realdex-frame": 140, "converted": 8}, inv["layouts"]
     assert inv["objects"]["driller"] == 80 and inv["objects"]["driller_0"] == 2, inv["objects"]
-    codes = sorted(p["code"] for p in inv["problems"])
-    assert codes == ["MIXED_LAYOUTS", "UNKNOWN_FILE"], codes
+    codes = sorted({p["code"] for p in inv["problems"]})
+    assert codes == ["CLOUD_TOO_SMALL", "MIXED_LAYOUTS", "UNKNOWN_FILE"], codes
+    # every frame is too small to draw 1024 points from: 140 per-frame 8-point cubes (7 recordings) and
+    # the 8 converted samples' 64-point clouds (4 files), one finding per unit with its frame count
+    small = [p for p in inv["problems"] if p["code"] == "CLOUD_TOO_SMALL"]
+    eight = sum(p["count"] for p in small if "of 8 point(s)" in p["message"])
+    assert (len(small), sum(p["count"] for p in small), eight) == (11, 148, 140), small
     assert all({"path", "code", "message"} <= set(p) for p in inv["problems"])
 
 

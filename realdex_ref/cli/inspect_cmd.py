@@ -1,4 +1,5 @@
-"""``realdex inspect ROOT``: what a data root holds, by layout and object, counted by frames (spec chapter 5)."""
+"""``realdex inspect ROOT``: what a data root holds, by layout and object, counted by frames (spec chapter 5),
+with the findings of the data checks (chapter 6) of the same walk among its problems."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,8 @@ import json
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", metavar="ROOT", help="the data root (a folder)")
     parser.add_argument("--json", action="store_true", help="print the inventory as one JSON object")
+    parser.add_argument("--num-points", type=int, default=1024, metavar="K",
+                        help="object points a loader samples per item, for the small-cloud check (default 1024, as RealDex)")
 
 
 def render(inv: dict) -> str:
@@ -23,11 +26,13 @@ def render(inv: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from realdex_ref import dataroot
+    from realdex_ref import datachecks
     from realdex_ref.errors import DataError
 
     try:
-        inv = dataroot.inspect_root(args.root).as_dict()
+        inventory, findings = datachecks.scan_and_check(args.root, args.num_points)
+        inv = inventory.as_dict()
+        inv["problems"] += [p.as_dict() for p in findings]
     except DataError as exc:
         print(f"realdex inspect: {exc}")
         return 2
