@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from conformance import malformed
+from conformance.fswatch import FileWatch, tree
 from conformance.malformed import Case
 from conformance.plugin import require
 
@@ -96,59 +97,6 @@ def assert_refusal(adapter: Any, exc: Exception, path: Path, key: str | None, co
 
 
 # ---------------------------------------------------------------- nothing written anywhere (SAFE-5)
-
-_WRITING_EVENTS = {"os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate",
-                   "os.chmod", "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move"}
-
-
-class WriteWatch:
-    """Records, in this process, every file opened for writing and every change to the file system.
-
-    Audit hooks cannot be removed: one is installed once and records only while a watch is active.
-    Compiled bytecode (``__pycache__``) written by a first import is not the reader's doing.
-    """
-
-    active: "WriteWatch | None" = None
-    installed = False
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    @classmethod
-    def _hook(cls, event: str, args: tuple) -> None:
-        watch = cls.active
-        if watch is None:
-            return
-        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            mode, flags = args[1], args[2]
-            writes = any(c in mode for c in "wxa+") if isinstance(mode, str) else bool(
-                (flags or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND))
-            path = os.fsdecode(args[0])
-            if writes and "__pycache__" not in path:
-                watch.seen.append(f"open({path!r}, {mode or flags!r})")
-        elif event in _WRITING_EVENTS:
-            watch.seen.append(f"{event}{tuple(os.fsdecode(a) if isinstance(a, bytes) else a for a in args[:2])}")
-
-    def __enter__(self) -> "WriteWatch":
-        if not WriteWatch.installed:
-            sys.addaudithook(WriteWatch._hook)
-            WriteWatch.installed = True
-        WriteWatch.active = self
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        WriteWatch.active = None
-
-
-def tree(folder: Path) -> dict[str, tuple]:
-    """Every entry under ``folder`` (links not followed) with its kind, size and modification time."""
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            st = os.lstat(os.path.join(dirpath, name))
-            found[os.path.relpath(os.path.join(dirpath, name), folder)] = (st.st_mode, st.st_size, st.st_mtime_ns)
-    return found
-
 
 @pytest.fixture
 def case_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
@@ -304,9 +252,9 @@ def test_reading_detecting_and_checking_write_nothing(adapter, case_dir, case: C
         pytest.skip(f"{adapter.name} declares no capability that reads {case.id}")
     before, cwd, tmp = tree(case_dir), Path.cwd(), Path(tempfile.gettempdir())
     for text, call in calls:
-        with WriteWatch() as watch:
+        with FileWatch() as watch:
             run_quietly(call, text)
-        assert not watch.seen, f"{text} [{case.id}]: expected no write anywhere, found {watch.seen[:5]}"
+        assert not watch.writes(), f"{text} [{case.id}]: expected no write anywhere, found {watch.writes()[:5]}"
     assert tree(case_dir) == before, f"[{case.id}]: the files read were changed: {sorted(set(tree(case_dir).items()) ^ set(before.items()))[:5]}"
     assert not any(cwd.iterdir()), f"[{case.id}]: something was written into the working folder: {sorted(os.listdir(cwd))}"
     assert not any(tmp.iterdir()), f"[{case.id}]: something was left in the temporary folder: {sorted(os.listdir(tmp))}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 from conformance import synth
+from conformance.fswatch import FileWatch
 
 pytestmark = pytest.mark.requires("training")
 
@@ -77,49 +77,6 @@ def folder_state(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-class FileWatch:
-    """Records, in this process, the files opened for writing and the renames under one folder.
-
-    Python audit hooks cannot be removed, so one hook is installed once and records only while
-    a watch is active. Writes made by another process are not seen (TRAIN-6 is checked on
-    trainers that write their checkpoints from the process that calls ``train``).
-    """
-
-    active: "FileWatch | None" = None
-    installed = False
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = str(Path(folder).resolve())
-        self.opened: list[tuple[str, str]] = []  # (path, how) opened for writing in place
-        self.renamed: list[tuple[str, str]] = []  # (source, destination)
-
-    @classmethod
-    def _hook(cls, event: str, args: tuple) -> None:
-        watch = cls.active
-        if watch is None:
-            return
-        if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
-            path, mode, flags = args[0], args[1], args[2]
-            if isinstance(mode, str):
-                writes = any(c in mode for c in "wx+") and "a" not in mode
-            else:
-                writes = bool(flags & (os.O_WRONLY | os.O_RDWR)) and not flags & os.O_APPEND
-            if writes:
-                watch.opened.append((os.path.abspath(os.fsdecode(path)), str(mode if mode else flags)))
-        elif event in ("os.rename", "os.link") and len(args) >= 2:
-            watch.renamed.append((os.path.abspath(os.fsdecode(args[0])), os.path.abspath(os.fsdecode(args[1]))))
-
-    def __enter__(self) -> "FileWatch":
-        if not FileWatch.installed:
-            sys.addaudithook(FileWatch._hook)
-            FileWatch.installed = True
-        FileWatch.active = self
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        FileWatch.active = None
-
-
 # --- the runs, made once per module -----------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -131,7 +88,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def finished(adapter: Any, root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """An uninterrupted run of CONFIG, with the file writes seen while it ran."""
     out = tmp_path_factory.mktemp("finished") / "run"
-    with FileWatch(out.parent) as watch:
+    with FileWatch() as watch:
         log = adapter.train(str(root), str(out), dict(CONFIG))
     return {"out": out, "log": Path(log), "watch": watch}
 
@@ -251,7 +208,7 @@ def test_checkpoints_are_published_by_rename(finished: dict[str, Any]) -> None:
             f"seen (renames seen: {watch.renamed[:6]}). Written in place, a kill mid-write leaves half a checkpoint")
         assert os.path.dirname(renamed_to[path]) == os.path.dirname(path), \
             f"expected the temporary file in the checkpoint's folder (rename is atomic only there), found {renamed_to[path]}"
-    in_place = [(p, how) for p, how in watch.opened if p not in {src for src, _ in watch.renamed}
+    in_place = [(p, how) for p, how, appends in watch.opened if not appends and p not in {src for src, _ in watch.renamed}
                 and p.startswith(str(Path(finished["out"]).resolve()))]
     assert not in_place, (
         f"expected no file of the run folder to be overwritten in place (only appended, or written under a "

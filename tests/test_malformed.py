@@ -8,22 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from conformance.fswatch import tree
 from realdex_ref import dataroot, datachecks, errors, layouts
 from tests.malformed import CASES, Case, MarkerPayload, marker_path
 
 FILE_ERRORS = [c for c in CASES if c.error and c.level == "file"]
 FINDINGS = [c for c in CASES if c.finding]
 ROOTS = [c for c in CASES if c.level == "root"]
-
-
-def tree(folder: Path) -> dict[str, tuple]:
-    """Every entry under ``folder`` (links not followed) with its kind, size and modification time."""
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            st = os.lstat(os.path.join(dirpath, name))
-            found[os.path.relpath(os.path.join(dirpath, name), folder)] = (st.st_mode, st.st_size, st.st_mtime_ns)
-    return found
 
 
 @pytest.fixture
