@@ -52,3 +52,13 @@ def run_suite(impl: str, *targets: str, extra: tuple[str, ...] = (), timeout: fl
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
         tests = json.loads(report.read_text())["tests"] if report.exists() else []
         return SuiteRun(proc.returncode, proc.stdout + proc.stderr, tests)
+
+
+def assert_rejected(impl: str, modules: tuple[str, ...], clauses: set[str], extra: tuple[str, ...] = ()) -> SuiteRun:
+    """Run ``modules`` against ``impl`` and assert the run fails, on at least every clause in ``clauses``."""
+    run = run_suite(impl, *modules, extra=extra)
+    where = ", ".join(modules)
+    assert run.returncode != 0, f"{impl} must fail {where}, but the run passed:\n{run.describe()}"
+    missed = clauses - run.failed_clauses()
+    assert not missed, f"{impl} must fail on {sorted(missed)}; it failed on {sorted(run.failed_clauses())}:\n{run.describe()}"
+    return run
