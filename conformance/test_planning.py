@@ -292,3 +292,29 @@ def test_agrees_with_the_batch_plan_when_both_are_declared(adapter):
             f"expected {bp['batches_per_epoch']} batches per pass as the batch plan says for N={n}, B={b}, W={w}, "
             f"drop_last={d}; got {plan['batches_per_epoch']}"
         )
+
+
+@pytest.mark.clause("PLAN-13")
+@pytest.mark.parametrize(
+    "step_epoch, final",
+    # 112,250 iterations (the user's drop_last run): a tick every 100 iterations ends at 1,122 > 250 passes;
+    # every 449 iterations (one pass) ends at 250, and every 500 at 224: neither outruns the passes
+    [(100, 1122), (449, None), (500, None)],
+    ids=["counter-of-100-outruns-250-passes", "counter-of-one-pass", "counter-of-500"],
+)
+def test_an_epoch_counter_that_outruns_the_passes_is_warned_about(adapter, step_epoch, final):
+    try:
+        plan = adapter.plan_run(num_samples=14_380, batch_size=32, passes=250, drop_last=True, step_epoch=step_epoch)
+    except TypeError as exc:
+        pytest.fail(f"expected plan_run to accept step_epoch (PLAN-13), found: {exc}")
+    warnings = plan.get("warnings")
+    assert isinstance(warnings, list) and all(isinstance(w, str) for w in warnings), (
+        f"expected 'warnings', a list of str, in the plan; found {warnings!r}"
+    )
+    about = [w for w in warnings if "step_epoch" in w]
+    if final is None:
+        assert not about, f"expected no warning about a counter of {step_epoch} iterations ending at or below 250; found {about}"
+    else:
+        assert about and any(f"{final}" in w or f"{final:,}" in w for w in about), (
+            f"expected a warning naming step_epoch and the counter's final value {final}; found {warnings}"
+        )

@@ -97,9 +97,12 @@ class ReferenceAdapter:
     def plan_run(self, num_samples: int, batch_size: int, passes: int | None = None, max_iterations: int | None = None,
                  drop_last: bool = False, world_size: int = 1, grad_accum: int = 1, ckpt_every: int | None = None,
                  step_time: float | None = None, startup_time: float = 0.0, save_time: float = 0.0,
-                 eval_every: int | None = None, eval_time: float = 0.0, band: float = planning.DEFAULT_BAND) -> dict:
-        return planning.plan_run(num_samples, batch_size, passes, max_iterations, drop_last, world_size, grad_accum,
-                                 ckpt_every, step_time, startup_time, save_time, eval_every, eval_time, band).as_dict()
+                 eval_every: int | None = None, eval_time: float = 0.0, band: float = planning.DEFAULT_BAND,
+                 step_epoch: int | None = None) -> dict:
+        plan = planning.plan_run(num_samples, batch_size, passes, max_iterations, drop_last, world_size, grad_accum,
+                                 ckpt_every, step_time, startup_time, save_time, eval_every, eval_time, band)
+        warning = planning.epoch_counter_warning(plan, step_epoch)  # PLAN-13
+        return {**plan.as_dict(), "warnings": [warning] if warning else []}
 
     def steady_step_time(self, durations: list[float], warmup: int = planning.DEFAULT_WARMUP) -> float:
         return planning.steady_step_time(durations, warmup)
