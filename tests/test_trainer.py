@@ -53,6 +53,7 @@ def test_user_plan_refused_before_start(tmp_path, capsys):
     assert not out.exists() or not any(out.iterdir()), f"expected nothing written before the refusal, found {list(out.iterdir())}"
 
 
+@pytest.mark.clause("TRAIN-13")
 def test_cli_trains_prints_the_verdict_and_plots(root, tmp_path, capsys):
     out, loss_png, plan_png = tmp_path / "run", tmp_path / "loss.png", tmp_path / "plan.png"
     rc = main(["train", str(root), "--out", str(out), "--batch-size", "4", "--passes", "2", "--ckpt-every", "5",
@@ -98,6 +99,7 @@ def test_grad_accum_resumes_mid_pass(root, tmp_path):
     assert same_weights(weights(tmp_path / "part"), weights(tmp_path / "whole")), "expected equal weights with grad_accum 2"
 
 
+@pytest.mark.clause("TRAIN-13")
 def test_progress_bar_shows_the_eta(root, tmp_path):
     stream = io.StringIO()
     trainer.train(root, tmp_path / "run", {**TINY, "passes": 4}, progress=trainer.ProgressBar(stream, every=0.0))
