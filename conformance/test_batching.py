@@ -164,7 +164,7 @@ def test_shuffle_is_reproducible_and_differs_by_epoch_and_seed(adapter, n, b, w,
     again = all_ranks(adapter, n, b, w, drop_last, seed, epoch)
     assert first == again, f"{where(n, b, w, drop_last, seed, epoch)}: the same epoch asked twice gave different batches"
     whole = get_plan(adapter, n, 1, 1, False)  # one rank, batch 1: the order itself
-    assert whole["batches_per_epoch"] == n
+    assert whole["batches_per_epoch"] == n, f"expected {n} batches of one sample, found {whole['batches_per_epoch']}"
     order = [x for batch in all_ranks(adapter, n, 1, 1, False, seed, epoch)[0] for x in batch]
     following = [x for batch in all_ranks(adapter, n, 1, 1, False, seed, epoch + 1)[0] for x in batch]
     other_seed = [x for batch in all_ranks(adapter, n, 1, 1, False, seed + 1, epoch)[0] for x in batch]

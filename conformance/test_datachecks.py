@@ -65,7 +65,7 @@ def test_cloud_smaller_than_the_points_sampled(adapter, tmp_path, points, num_po
     assert small, f"clouds of {points} points with {num_points} sampled must give CLOUD_TOO_SMALL"
     message = small[0]["message"]
     assert str(points) in message and str(num_points) in message, f"the finding must give {points} and {num_points}: {message!r}"
-    assert small[0].get("severity", "error") == "error"
+    assert small[0].get("severity", "error") == "error", f"expected a small cloud to be an error, found {small[0]}"
 
 
 @pytest.mark.clause("CHECK-1", "CHECK-8")

@@ -166,7 +166,7 @@ def test_a_file_that_is_not_data_is_not_ignored_in_silence(adapter, tmp_path):
             return
     said = " ".join(str(w.message) for w in caught)
     assert "labels.csv" in said, f"read_root must warn about labels.csv (or refuse); warnings: {said!r}"
-    assert len(samples) == written["num_frames"]
+    assert len(samples) == written["num_frames"], f"expected {written['num_frames']} samples (the frames written), found {len(samples)}"
 
 
 @pytest.mark.clause("ROOT-7")
@@ -192,7 +192,8 @@ def test_manifest_that_matches_gives_no_shortfall(adapter, tmp_path):
     (tmp_path / "realdex_manifest.json").write_text(json.dumps({"total_samples": written["num_frames"]}))
     inv = inspect(adapter, tmp_path)
     assert not problems_with(inv, "MANIFEST_SHORTFALL"), f"a matching manifest gave {inv['problems']}"
-    assert len(adapter.read_root(root=tmp_path, layout=None)) == written["num_frames"]
+    got = len(adapter.read_root(root=tmp_path, layout=None))
+    assert got == written["num_frames"], f"expected {written['num_frames']} samples (the frames written), found {got}"
 
 
 @pytest.mark.clause("ROOT-8")
@@ -216,8 +217,8 @@ def test_user_root_is_reported_truthfully(adapter, user_root):
     with pytest.raises(Exception) as info:
         adapter.read_root(root=root, layout=None)
     assert "8" in str(info.value) and "70" in str(info.value), f"the refusal must give both counts: {info.value}"
-    assert len(adapter.read_root(root=root, layout="realdex-frame")) == 70
-    assert len(adapter.read_root(root=root, layout="converted")) == 8
+    frames, converted = (len(adapter.read_root(root=root, layout=name)) for name in ("realdex-frame", "converted"))
+    assert (frames, converted) == (70, 8), f"expected 70 realdex-frame and 8 converted samples, found {frames} and {converted}"
 
 
 @pytest.mark.clause("ROOT-10")

@@ -54,7 +54,8 @@ def test_length_is_frames_and_mixed_roots_are_refused(adapter, seg_root, tmp_pat
     with pytest.raises(Exception) as info:
         dataset(adapter, tmp_path)
     assert "converted" in str(info.value) and "realdex-segment" in str(info.value), f"the refusal must name both layouts: {info.value}"
-    assert len(dataset(adapter, tmp_path, layout="converted")) > 0
+    got = len(dataset(adapter, tmp_path, layout="converted"))
+    assert got > 0, f"expected the converted samples of the root, found {got}"
 
 
 @pytest.mark.clause("LOADER-2", "LOADER-3")
@@ -113,7 +114,9 @@ def test_batches_are_collated_and_follow_the_plan(adapter, seg_root, world_size,
         for x in batches:
             m = len(x["index"])
             assert x["hand_pose"].shape == (m, 28) and x["hand_pose"].dtype == torch.float32, f"hand_pose {tuple(x['hand_pose'].shape)} {x['hand_pose'].dtype}"
-            assert x["object_points"].shape == (m, K, 3) and x["object_points"].dtype == torch.float32
+            assert x["object_points"].shape == (m, K, 3) and x["object_points"].dtype == torch.float32, (
+                f"object_points must be ({m}, {K}, 3) float32, got {tuple(x['object_points'].shape)} {x['object_points'].dtype}"
+            )
             assert x["index"].dtype == torch.int64, f"index must be int64, got {x['index'].dtype}"
         if "batching" in set(adapter.capabilities):
             want = adapter.epoch_batches(num_samples=n, batch_size=b, world_size=world_size, rank=rank, drop_last=drop_last,
@@ -159,7 +162,7 @@ def test_resume_continues_with_the_next_batch(adapter, seg_root, taken):
 def test_zero_batch_plan_is_refused_before_any_batch(adapter, tmp_path):
     synth.write_user_root(tmp_path, frames=0, converted=8, converted_points=64)
     ds = dataset(adapter, tmp_path, layout="converted")
-    assert len(ds) == 8
+    assert len(ds) == 8, f"expected a dataset of the 8 converted samples, found {len(ds)}"
     with pytest.raises(Exception) as info:
         loader(adapter, ds, batch_size=32, drop_last=True)
     assert "32" in str(info.value) and "8" in str(info.value), f"the refusal must give 8 samples and batch 32: {info.value}"
@@ -191,7 +194,7 @@ def test_a_segment_cloud_is_not_copied_per_frame(adapter, tmp_path):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert len(ds) == 300
+    assert len(ds) == 300, f"expected a dataset of 300 frames, found {len(ds)}"
     per_frame_copy = 300 * 7000 * 3 * 4
     assert peak <= 1.5 * unique + 1_000_000, (
         f"making the dataset peaked at {peak} bytes for {unique} bytes of arrays (limit 1.5×); a per-frame copy of "

@@ -119,7 +119,7 @@ def test_a_clean_run_resumed_once_has_no_finding(adapter, tmp_path):
     events = [run_start(T0, SMALL), *first, run_end(t, it, "interrupted"),
               run_start(t2, SMALL, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}), *second,
               run_end(t3, it3)]
-    assert (it, it3) == (15, 30)
+    assert (it, it3) == (15, 30), f"the hand-made log must stop at 15 and end at 30; it stops at {it}, ends at {it3}"
     got = adapter.check_run(path=write(tmp_path, events))
     assert got == [], f"expected no finding for a run interrupted at iteration 15 and resumed to its end, got {got}"
 
@@ -140,7 +140,9 @@ def empty_pass_log() -> list[dict]:
     p = plan(num_samples=8, batch_size=32, passes=250, ckpt_every=500, drop_last=True, batches_per_epoch=0,
              iterations=0, checkpoints=1, samples_seen=0)
     body, t, it = passes(T0, 0, 249, per_pass=0, batches=0, samples=0, ckpt_every=500, step=0.004)
-    assert it == 0 and body[-1] == {"event": "checkpoint", "time": t, "iteration": 0, "path": "ckpt_0.pt", "final": True}
+    assert it == 0 and body[-1] == {"event": "checkpoint", "time": t, "iteration": 0, "path": "ckpt_0.pt", "final": True}, (
+        f"the hand-made log of empty passes must end at iteration 0 with its one final checkpoint; it ends at {it}: {body[-1]}"
+    )
     return [run_start(T0, p, layout="converted", samples=8), *body, run_end(t + 1, it)]
 
 
@@ -158,7 +160,7 @@ def pass_jump_log() -> list[dict]:
              periodic_checkpoints=20, checkpoints=20, samples_seen=3000)
     config = {"batch_size": 10, "total_epoch": 30, "freq": {"save": 15, "step_epoch": 1}}
     first, t, it = passes(T0, 0, 4, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, stop_at=45)
-    assert it == 45
+    assert it == 45, f"the hand-made first segment must end at iteration 45, it ends at {it}"
     # the resume reads the counter (45 ticks) as the pass index: 45 > 30 passes, the loop never runs
     t2 = t + 60
     return [run_start(T0, p, config=config), *first, run_end(t, it, "interrupted"),

@@ -215,7 +215,9 @@ def test_canonical_form_of_a_fixed_sample(adapter, kit_files, layout, rounded_sn
     require(adapter, f"read:{layout}")
     got = read(adapter, kit_files[layout][0], f"{layout} file")[0]
     ah.assert_same_sample(held_by(fixed_segment(), layout)[0], got, FIELDS, f"{layout} file written by the kit")
-    assert rounded_snapshot == {name: got.get(name) for name in FIELDS}
+    assert rounded_snapshot == {name: got.get(name) for name in FIELDS}, (
+        "expected the canonical form stored in conformance/__snapshots__ (a change there is reviewed, CONTRIBUTING.md)"
+    )
 
 
 @pytest.mark.clause("SAMPLE-2")
@@ -223,4 +225,6 @@ def test_schema_tables_are_those_of_this_spec_version(rounded_snapshot):
     """The joint table and the field table, as the kit reads them: a change to either is a change of spec."""
     schema = realdex_spec.schema()
     fields = [{k: f[k] for k in ("name", "dtype", "shape", "unit", "frame", "required")} for f in schema["fields"]]
-    assert rounded_snapshot == {"joints": schema["joints"], "fields": fields, "tolerances": schema["tolerances"]}
+    assert rounded_snapshot == {"joints": schema["joints"], "fields": fields, "tolerances": schema["tolerances"]}, (
+        "expected the schema tables stored in conformance/__snapshots__ (a change there is reviewed, CONTRIBUTING.md)"
+    )

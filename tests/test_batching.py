@@ -18,7 +18,7 @@ def test_refusal_points_at_the_other_layout_with_its_plan():
 
 def test_accepted_plan_is_returned():
     plan = batching.batch_plan(14380, 32, 1, True)
-    assert batching.check_plan(plan, min_batches=449) is plan
+    assert batching.check_plan(plan, min_batches=449) is plan, "expected check_plan to return the plan it accepts (449 batches meets a minimum of 449)"
     with pytest.raises(PlanError, match="449 batch"):
         batching.check_plan(plan, min_batches=450)
 
@@ -28,12 +28,12 @@ def test_sampler_yields_the_epoch_batches_and_resumes(drop_last):
     s = batching.EpochSampler(103, 8, 2, 1, drop_last, seed=4, shuffle=True)
     s.set_epoch(3)
     full = list(s)
-    assert full == batching.epoch_batches(103, 8, 2, 1, drop_last, 4, 3, True) and len(full) == len(s)
+    assert full == batching.epoch_batches(103, 8, 2, 1, drop_last, 4, 3, True) and len(full) == len(s), "expected the sampler to yield the batches of epoch_batches for the same seed, epoch and rank"
     s.set_epoch(3)
     it = iter(s)
     taken = [next(it) for _ in range(4)]
     state = s.state_dict()
-    assert state["epoch"] == 3 and state["batches_done"] == 4
+    assert state["epoch"] == 3 and state["batches_done"] == 4, f"expected the state at epoch 3 after 4 batches, found {state}"
     resumed = batching.EpochSampler(103, 8, 2, 1, drop_last, seed=4, shuffle=True)
     resumed.load_state_dict(state)
     assert taken + list(resumed) == full, "a resumed sampler must continue with the fifth batch"
@@ -49,4 +49,4 @@ def test_resume_into_another_plan_is_refused():
 def test_epoch_with_items_keyed_by_epoch():
     s = batching.EpochSampler(10, 4, with_epoch=True, shuffle=False)
     s.set_epoch(2)
-    assert next(iter(s)) == [(2, 0), (2, 1), (2, 2), (2, 3)]
+    assert next(iter(s)) == [(2, 0), (2, 1), (2, 2), (2, 3)], "expected items addressed as (epoch, index) for epoch 2"

@@ -44,12 +44,12 @@ def _write_run(path, *, iterations_done=None, step=1.0, step_time=None, layout_c
 def test_a_clean_run_exits_0(tmp_path, capsys):
     _write_run(tmp_path / "run.jsonl")
     assert main(["check-run", str(tmp_path)]) == 0, capsys.readouterr()  # a run folder is read as RUN/run.jsonl
-    assert "clean" in capsys.readouterr().out
+    assert "clean" in capsys.readouterr().out, "expected the verdict to say the run is clean"
 
 
 def test_findings_exit_1_and_json_gives_each_code(tmp_path, capsys):
     path = _write_run(tmp_path / "run.jsonl", iterations_done=20, layout_counts={"realdex-frame": 100, "converted": 500})
-    assert main(["check-run", str(path), "--json"]) == 1
+    assert main(["check-run", str(path), "--json"]) == 1, "expected exit status 1: the run has findings"
     out = json.loads(capsys.readouterr().out)
     codes = {f["code"] for f in out["findings"]}
     assert {"RUN-ENDED-EARLY", "RUN-WRONG-LAYOUT"} <= codes, f"expected an early end and the wrong layout, got {codes}"
@@ -59,7 +59,7 @@ def test_findings_exit_1_and_json_gives_each_code(tmp_path, capsys):
 def test_too_fast_against_the_model(tmp_path, capsys):
     # 30 iterations planned at 10 s each (150 s at least), done in about 60 s
     path = _write_run(tmp_path / "run.jsonl", step=1.0, step_time=10.0)
-    assert main(["check-run", str(path), "--json"]) == 1
+    assert main(["check-run", str(path), "--json"]) == 1, "expected exit status 1: the run is too fast for its plan"
     codes = [f["code"] for f in json.loads(capsys.readouterr().out)["findings"]]
     assert codes == ["RUN-TOO-FAST"], f"expected only RUN-TOO-FAST, got {codes}"
 
@@ -69,7 +69,7 @@ def test_an_unreadable_log_exits_2_naming_the_line(tmp_path, capsys):
     with path.open("a") as fh:
         fh.write("{oops\n")
     lines = len(path.read_text().splitlines())
-    assert main(["check-run", str(path)]) == 2
+    assert main(["check-run", str(path)]) == 2, "expected exit status 2: the log cannot be read"
     err = capsys.readouterr().err
     assert f"line {lines}" in err and str(path) in err, f"expected the file and line {lines} named: {err}"
 
@@ -77,13 +77,13 @@ def test_an_unreadable_log_exits_2_naming_the_line(tmp_path, capsys):
 def test_plot_writes_a_png(tmp_path, capsys):
     path = _write_run(tmp_path / "run.jsonl", iterations_done=20, step_time=0.5)
     png = tmp_path / "run.png"
-    assert main(["check-run", str(path), "--plot", str(png)]) == 1
+    assert main(["check-run", str(path), "--plot", str(png)]) == 1, "expected exit status 1: the run ended early"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", "expected a PNG file"
 
 
 def test_plan_json_gives_the_users_figures(capsys):
     assert main(["plan", "--samples", "14380", "--batch-size", "32", "--epochs", "250", "--ckpt-every", "500",
-                 "--step-time", "0.128", "--json"]) == 0
+                 "--step-time", "0.128", "--json"]) == 0, "expected exit status 0 for a plan with work"
     out = json.loads(capsys.readouterr().out)
     got = {k: out[k] for k in ("batches_per_epoch", "iterations", "checkpoints")}
     assert got == {"batches_per_epoch": 450, "iterations": 112_500, "checkpoints": 225}, got
@@ -91,14 +91,14 @@ def test_plan_json_gives_the_users_figures(capsys):
 
 
 def test_plan_refuses_zero_batches_with_the_numbers(capsys):
-    assert main(["plan", "--samples", "8", "--batch-size", "32", "--epochs", "250", "--drop-last", "--json"]) == 1
+    assert main(["plan", "--samples", "8", "--batch-size", "32", "--epochs", "250", "--drop-last", "--json"]) == 1, "expected exit status 1: zero batches per pass is refused"
     captured = capsys.readouterr()
     assert captured.out == "", f"expected no plan printed, got {captured.out}"
     assert "8 sample(s)" in captured.err and "batch size 32" in captured.err and "drop_last=False" in captured.err, captured.err
 
 
 def test_plan_without_enough_inputs_is_a_usage_error(capsys):
-    assert main(["plan", "--samples", "100"]) == 2
+    assert main(["plan", "--samples", "100"]) == 2, "expected exit status 2: no batch size or passes given"
     err = capsys.readouterr().err
     assert "--batch-size" in err and "--epochs" in err, err
 
@@ -110,7 +110,7 @@ def test_plan_counts_a_data_root_and_reads_a_config(tmp_path, capsys):
     layouts.write_samples(samples, tmp_path / "root", "converted")
     cfg = tmp_path / "train.yaml"
     cfg.write_text("batch_size: 32\ntotal_epoch: 5\nfreq:\n  save: 4\n  step_epoch: 1\n", encoding="utf-8")
-    assert main(["plan", "--data", str(tmp_path / "root"), "--config", str(cfg), "--json"]) == 0
+    assert main(["plan", "--data", str(tmp_path / "root"), "--config", str(cfg), "--json"]) == 0, "expected exit status 0 for a plan from a root and a config"
     out = json.loads(capsys.readouterr().out)
     # 40 samples at 32: 2 batches per pass, 5 passes: 10 iterations, checkpoints at 4, 8 and the final at 10
     got = {k: out[k] for k in ("num_samples", "batches_per_epoch", "iterations", "checkpoints")}

@@ -174,7 +174,7 @@ def test_mixed_source_needs_a_layout(segment_root: Path, tmp_path: Path) -> None
 
 def test_cli_reports_dropped_fields_and_refuses_cleanly(segment_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     dst = tmp_path / "out"
-    assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 0
+    assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 0, "expected realdex convert to exit 0"
     out = capsys.readouterr().out
     assert "dropped fields (layout 'converted' cannot hold them): object_colors, object_orient, object_transl" in out, out
     assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 1, "expected a refusal over existing data"

@@ -25,6 +25,6 @@ def test_validate_clean_root_passes_and_a_chosen_layout_is_not_mixed(tmp_path):
     proc = realdex("validate", str(tmp_path), "--num-points", "64")
     assert proc.returncode == 0 and "0 error(s)" in proc.stdout, proc.stdout
     synth.write_root(tmp_path, "converted", objects=("mug",), frames_per_segment=(3, 6), points=64)
-    assert realdex("validate", str(tmp_path), "--num-points", "64").returncode == 1
+    assert realdex("validate", str(tmp_path), "--num-points", "64").returncode == 1, "expected realdex validate to exit 1 on a root with errors"
     chosen = realdex("validate", str(tmp_path), "--num-points", "64", "--layout", "converted")
     assert chosen.returncode == 0, chosen.stdout

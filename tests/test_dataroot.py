@@ -37,7 +37,7 @@ def test_inspect_json_reports_the_user_root(user_root):
     small = [p for p in inv["problems"] if p["code"] == "CLOUD_TOO_SMALL"]
     eight = sum(p["count"] for p in small if "of 8 point(s)" in p["message"])
     assert (len(small), sum(p["count"] for p in small), eight) == (11, 148, 140), small
-    assert all({"path", "code", "message"} <= set(p) for p in inv["problems"])
+    assert all({"path", "code", "message"} <= set(p) for p in inv["problems"]), f"expected path, code and message in every problem, found {inv['problems']}"
 
 
 def test_inspect_text_and_missing_root(user_root, tmp_path):
@@ -54,4 +54,4 @@ def test_mixed_refusal_tells_how_to_choose(user_root):
     assert "realdex-frame: 140 samples in 140 files" in message and "converted: 8 samples in 4 files" in message, message
     assert "layout='realdex-frame'" in message and "--layout realdex-frame" in message, message
     with pytest.warns(dataroot.RootWarning, match="notes.txt"):
-        assert len(dataroot.read_root(user_root, layout="converted")) == 8
+        assert len(dataroot.read_root(user_root, layout="converted")) == 8, "expected the 8 converted samples when that layout is chosen"

@@ -54,7 +54,7 @@ def test_user_frames_are_refused_with_the_fix(tmp_path):
     with pytest.raises(DataError, match=r"14 of 14 samples .* 8 point\(s\), fewer than the 1024"):
         RealDexDataset(tmp_path)
     ds = RealDexDataset(tmp_path, allow_small_clouds=True)
-    assert tuple(ds[0]["object_points"].shape) == (1024, 3)
+    assert tuple(ds[0]["object_points"].shape) == (1024, 3), f"expected 1024 sampled points of 3 coordinates, found {tuple(ds[0]['object_points'].shape)}"
 
 
 def test_user_converted_plan_is_refused_and_points_at_the_frames(tmp_path):

@@ -61,7 +61,7 @@ def test_a_written_run_and_its_resume_are_judged_clean(tmp_path):
     path = tmp_path / "run.jsonl"
     log = RunLog(path)
     it = _small_run(log, plan, stop=15, reason="interrupted")
-    assert [f["code"] for f in checkrun.check_run(path)] == ["RUN-NOT-FINISHED"]
+    assert [f["code"] for f in checkrun.check_run(path)] == ["RUN-NOT-FINISHED"], "expected only RUN-NOT-FINISHED for a log without run_end"
     _small_run(RunLog(path), plan, resume={"iteration": it, "pass": it // 10, "checkpoint": "ckpt_15.pt"}, start=it)
     events = read_log(path)
     assert [e["event"] for e in events].count("run_start") == 2, "expected the resume appended to the same log"

@@ -64,7 +64,7 @@ def test_cli_trains_prints_the_verdict_and_plots(root, tmp_path, capsys):
     for png in (loss_png, plan_png):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"expected a PNG at {png}"
     # 22 samples, batch 4, drop_last: 5 batches per pass, 10 iterations, checkpoints at 5 and 10
-    assert [e["iteration"] for e in events(out / "run.jsonl") if e["event"] == "checkpoint"] == [5, 10]
+    assert [e["iteration"] for e in events(out / "run.jsonl") if e["event"] == "checkpoint"] == [5, 10], "expected checkpoints at iterations 5 and 10 (every 5, and the final one)"
     rc = main(["train", "--out", str(out), "--resume", "--batch-size", "8"])
     assert rc == 2, "expected --resume with a flag that changes the configuration to be refused"
 
