@@ -42,6 +42,7 @@ _ADAPTER_KEY = pytest.StashKey[Any]()
 _COVERED_KEY = pytest.StashKey[dict]()
 _RESULTS_KEY = pytest.StashKey[dict]()
 _XFAILS_KEY = pytest.StashKey[list]()
+_SHOWN = 20  # failures whose rerun command is printed at the end; the report has them all
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -290,8 +291,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(f"... and {len(failures) - _SHOWN} more (all are in --conformance-report)")
     _summarise_xfails(terminalreporter, config, tests)
 
-
-_SHOWN = 20
 
 
 def _summarise_xfails(terminalreporter: Any, config: pytest.Config, tests: list[dict]) -> None:

@@ -119,3 +119,9 @@ def samples_for(layout: str, *, segments: tuple[int, int] = (1, 2), frames: tupl
 def segments_for(layout: str, *, frames: tuple[int, int] = (1, 4)) -> st.SearchStrategy[list[dict]]:
     """One segment holding only fields ``layout`` can hold (the unit the kit's writer writes to one file)."""
     return segment(holds=rawfiles.HOLDS[layout], frames=frames)
+
+
+def orient_encodings(layout: str) -> st.SearchStrategy[str]:
+    """How the kit writes ``object_orient``: both encodings seen in the wild for realdex-frame files
+    ((1, 3) rotation vector or (1, 3, 3) matrix), a rotation vector for the other layouts."""
+    return st.sampled_from(["axis-angle", "matrix"]) if layout == "realdex-frame" else st.just("axis-angle")

@@ -74,7 +74,7 @@ def test_write_then_read_gives_the_same_samples(adapter, layout, data):
 def test_files_of_another_writer_read_the_same(adapter, layout, data):
     require(adapter, f"read:{layout}")
     samples = data.draw(strategies.segments_for(layout), label="samples")
-    encoding = data.draw(st.sampled_from(["axis-angle", "matrix"]), label="object_orient encoding") if layout == "realdex-frame" else "axis-angle"
+    encoding = data.draw(strategies.orient_encodings(layout), label="object_orient encoding")
     with tempfile.TemporaryDirectory() as tmp:
         got = read_all(adapter, rawfiles.write_raw(samples, tmp, layout, orient_encoding=encoding))
     ah.assert_same_samples(samples, got, FIELDS, f"{layout} files written by the kit's writer ({encoding}) and read by the implementation")

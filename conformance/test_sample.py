@@ -69,7 +69,7 @@ def test_samples_read_are_canonical(adapter, kit_files, layout):
 def test_any_segment_reads_as_canonical_samples(adapter, layout, data):
     require(adapter, f"read:{layout}")
     samples = data.draw(strategies.segments_for(layout), label="samples")
-    encoding = data.draw(st.sampled_from(["axis-angle", "matrix"]), label="object_orient encoding") if layout == "realdex-frame" else "axis-angle"
+    encoding = data.draw(strategies.orient_encodings(layout), label="object_orient encoding")
     with tempfile.TemporaryDirectory() as tmp:
         for path in rawfiles.write_raw(samples, tmp, layout, orient_encoding=encoding):
             for i, sample in enumerate(read(adapter, path, f"{layout} file {path}")):

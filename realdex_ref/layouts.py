@@ -99,8 +99,8 @@ def matching_layouts(arrays: dict[str, np.ndarray]) -> list[str]:
     return found
 
 
-def _choose(arrays: dict[str, np.ndarray], path: Path) -> str:
-    found = matching_layouts(arrays)
+def _choose(arrays: dict[str, np.ndarray], path: Path, found: list[str]) -> str:
+    """The layout of a file that fits the layouts ``found`` (``matching_layouts(arrays)``)."""
     if "realdex-frame" in found:
         # one frame with a rotation-vector orientation fits both realdex layouts; its samples are the same
         # either way, and one frame per file is what realdex-frame means (LAYOUT-11)
@@ -139,7 +139,8 @@ def _no_layout_error(arrays: dict[str, np.ndarray], path: Path) -> LayoutError:
 def detect_layout(path: str | Path) -> str:
     """The layout of one file, from its keys and shapes (LAYOUT-1, LAYOUT-2)."""
     path = Path(path)
-    return _choose(load_npz(path), path)
+    arrays = load_npz(path)
+    return _choose(arrays, path, matching_layouts(arrays))
 
 
 # ---------------------------------------------------------------- reading
@@ -207,7 +208,8 @@ def load_file(path: str | Path) -> FileData:
     """Read one file of any layout into columns, checking shapes and frame counts (LAYOUT-3..8, 10)."""
     path = Path(path)
     arrays = load_npz(path)
-    layout = _choose(arrays, path)
+    fits = matching_layouts(arrays)
+    layout = _choose(arrays, path, fits)
     spec = _SPEC[layout]
     unexpected = [k for k in arrays if k not in spec["required"] and k not in spec["optional"]]
     _check_optional(arrays, layout, path)
@@ -217,7 +219,7 @@ def load_file(path: str | Path) -> FileData:
     else:
         data = _read_realdex(arrays, path, layout)
     data.unexpected_keys = unexpected
-    data.fits = tuple(matching_layouts(arrays))
+    data.fits = tuple(fits)
     for name in missing:
         attr = {"object_colors": "colors"}.get(name, name)
         if hasattr(data, attr):
