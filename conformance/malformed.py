@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from conformance import rawfiles, synth
+from realdex_conformance import rawfiles, synth
 
 T, P, N = 4, 16, 3  # frames of a segment, points of a cloud, samples of a converted file
 SEGMENT, FRAME, CONVERTED = rawfiles.LAYOUTS

@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, is_hypothesis_test, settings
 
 import realdex_spec
-from conformance import contract, levels, xfails
-from conformance import report as report_mod
+from realdex_conformance import contract, levels, xfails
+from realdex_conformance import report as report_mod
+from realdex_conformance.collect import SUITE_DIR, pytest_collect_directory, pytest_pycollect_makemodule  # noqa: F401 (hooks)
 
-SUITE_DIR = Path(__file__).resolve().parent
 IMPL_ENV = "REALDEX_IMPL"
 
 # Profiles: the default is quick enough for every commit; "certify" is for certification runs.

@@ -2,7 +2,7 @@
 one-line reproduction of each failure.
 
 The plugin gathers the outcomes; this module turns them into the documents a user keeps.
-Run ``python -m conformance.report REPORT.json`` to print the Markdown summary of a stored report.
+Run ``python -m realdex_conformance.report REPORT.json`` to print the Markdown summary of a stored report.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 import realdex_spec
-from conformance import levels as _levels
+from realdex_conformance import levels as _levels
 
 REPORT_VERSION = "1.0"
 KIT_DISTRIBUTION = "realdex-conformance"
@@ -211,7 +211,7 @@ def write(path: Path | str, document: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m conformance.report REPORT.json  (prints its Markdown summary)", file=sys.stderr)
+        print("usage: python -m realdex_conformance.report REPORT.json  (prints its Markdown summary)", file=sys.stderr)
         return 2
     sys.stdout.write(markdown(json.loads(Path(args[0]).read_text(encoding="utf-8"))))
     return 0

@@ -2,7 +2,7 @@
 
 Tests draw from these with ``data.draw(strategy, label=...)`` so that a falsifying example
 names each value. Clouds have a few points: per-point work is not what these tests are
-about (the realistic sizes come from ``conformance.synth`` in a few fixed cases).
+about (the realistic sizes come from ``realdex_conformance.synth`` in a few fixed cases).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import realdex_spec
-from conformance import rawfiles
+from realdex_conformance import rawfiles
 
 JOINTS = realdex_spec.schema()["joints"]
 CROP_LOW = (0.8, -0.6, 0.75)

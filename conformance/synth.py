@@ -5,7 +5,7 @@ published facts allow: hand poses drawn from the published per-dimension mean an
 deviation (``realdex_spec.pose_stats()``), joints kept within their URDF limits unless strays are
 asked for, one 7000-point cloud per segment inside RealDex's crop box, colours in [0, 1], and
 segments of tens to hundreds of frames. Files are written by the kit's own layout writer
-(``conformance.rawfiles``), never by the implementation under test.
+(``realdex_conformance.rawfiles``), never by the implementation under test.
 
 Everything is a function of the seed: the same call gives the same arrays and the same bytes.
 Each segment draws from its own stream, seeded by (seed, object name, counter), so adding an
@@ -21,8 +21,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 import realdex_spec
-from conformance import rawfiles
-from conformance.rawfiles import write_raw  # noqa: F401  (part of this module's API)
+from realdex_conformance import rawfiles
+from realdex_conformance.rawfiles import write_raw  # noqa: F401  (part of this module's API)
 
 _STATS = realdex_spec.pose_stats()
 POSE_MEAN = np.array(_STATS["mean"], dtype=np.float64)  # [hand_transl 3, hand_orient 3, qpos 22]

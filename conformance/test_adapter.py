@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import realdex_spec
-from conformance import contract
-from conformance.plugin import require
+from realdex_conformance import contract
+from realdex_conformance.plugin import require
 
 
 @pytest.mark.clause("ADAPTER-1")
@@ -45,7 +45,7 @@ def test_every_declared_capability_is_known_and_complete(adapter):
 @pytest.mark.parametrize("layout", contract.LAYOUTS, ids=list(contract.LAYOUTS))
 def test_samples_cross_the_adapter_as_plain_dicts(adapter, layout, tmp_path):
     require(adapter, f"read:{layout}")
-    from conformance import synth
+    from realdex_conformance import synth
 
     synth.write_root(tmp_path, layout, objects=("mug",), segments_per_object=1, frames_per_segment=(2, 2), points=16, seed=3)
     files = sorted(tmp_path.rglob("*.npz"))

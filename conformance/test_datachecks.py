@@ -1,7 +1,7 @@
 """Conformance of chapter 6: data checks and their findings (CHECK-n).
 
-Each fault is written by the kit into otherwise clean data (``conformance.synth`` and
-``conformance.rawfiles``), so that the finding can be traced to one cause.
+Each fault is written by the kit into otherwise clean data (``realdex_conformance.synth`` and
+``realdex_conformance.rawfiles``), so that the finding can be traced to one cause.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import rawfiles, synth
+from realdex_conformance import rawfiles, synth
 
 pytestmark = pytest.mark.requires("checks")
 

@@ -1,6 +1,6 @@
 """Conformance of chapter 5: data roots (ROOT-n).
 
-Roots are written by the kit (``conformance.synth``), never by the implementation under test;
+Roots are written by the kit (``realdex_conformance.synth``), never by the implementation under test;
 the expected counts are those the kit wrote.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import rawfiles, synth
+from realdex_conformance import rawfiles, synth
 
 pytestmark = pytest.mark.requires("root")
 

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import realdex_spec
-from conformance import assertions as ah
-from conformance import rawfiles, strategies, synth
-from conformance.plugin import require
+from realdex_conformance import assertions as ah
+from realdex_conformance import rawfiles, strategies, synth
+from realdex_conformance.plugin import require
 
 LAYOUTS = rawfiles.LAYOUTS
 FIELDS = [f["name"] for f in realdex_spec.schema()["fields"]]

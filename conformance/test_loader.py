@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from conformance import rawfiles, synth
+from realdex_conformance import rawfiles, synth
 
 pytestmark = pytest.mark.requires("loader")
 

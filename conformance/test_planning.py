@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from syrupy.extensions.single_file import SingleFileAmberSnapshotExtension
 
-from conformance.plugin import require
+from realdex_conformance.plugin import require
 
 pytestmark = pytest.mark.requires("planning")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 import realdex_spec
-from conformance import levels, report
+from realdex_conformance import levels, report
 
 INNER = textwrap.dedent(
     """
@@ -79,7 +79,7 @@ def _run(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def inner(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config, adapter) -> dict:
-    from conformance.plugin import impl_spec
+    from realdex_conformance.plugin import impl_spec
 
     where = tmp_path_factory.mktemp("inner-run")
     (where / "test_inner.py").write_text(INNER, encoding="utf-8")
@@ -118,7 +118,7 @@ def test_report_validates_against_its_schema(inner):
 
 @pytest.mark.clause("REPORT-2")
 def test_report_identifies_implementation_kit_and_platform(inner, adapter, pytestconfig):
-    from conformance.plugin import impl_spec
+    from realdex_conformance.plugin import impl_spec
 
     doc = inner["doc"]
     expected = {

@@ -20,10 +20,10 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from conformance import malformed
-from conformance.fswatch import FileWatch, tree
-from conformance.malformed import Case
-from conformance.plugin import require
+from realdex_conformance import malformed
+from realdex_conformance.fswatch import FileWatch, tree
+from realdex_conformance.malformed import Case
+from realdex_conformance.plugin import require
 
 FILE_ERRORS = [c for c in malformed.FILE_CASES if c.refused]
 FINDINGS = [c for c in malformed.FILE_CASES if c.finding]

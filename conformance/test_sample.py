@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import realdex_spec
-from conformance import assertions as ah
-from conformance import rawfiles, strategies, synth
-from conformance.plugin import require
-from conformance.snapshots import RoundedAmberExtension
+from realdex_conformance import assertions as ah
+from realdex_conformance import rawfiles, strategies, synth
+from realdex_conformance.plugin import require
+from realdex_conformance.snapshots import RoundedAmberExtension
 
 LAYOUTS = rawfiles.LAYOUTS
 FIELDS = [f["name"] for f in realdex_spec.schema()["fields"]]

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conformance import synth
-from conformance.fswatch import FileWatch
+from realdex_conformance import synth
+from realdex_conformance.fswatch import FileWatch
 
 pytestmark = pytest.mark.requires("training")
 
@@ -149,7 +149,7 @@ def test_finished_run_follows_its_plan(finished: dict[str, Any]) -> None:
 
 @pytest.mark.clause("TRAIN-2", "TRAIN-4")
 def test_finished_run_log_has_no_finding(adapter: Any, finished: dict[str, Any]) -> None:
-    from conformance.plugin import require
+    from realdex_conformance.plugin import require
 
     require(adapter, "runlog")
     findings = adapter.check_run(str(finished["log"]))

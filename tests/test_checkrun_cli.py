@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from conformance import test_runlog as runlog_kit
+from realdex_conformance import test_runlog as runlog_kit
 from realdex_ref import layouts, planning
 from realdex_ref.cli import main
 from realdex_ref.runlog import RunLog

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import convert, dataroot, layouts
 from realdex_ref.cli import main
 from realdex_ref.errors import DataError

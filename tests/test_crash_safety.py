@@ -137,7 +137,7 @@ def drive(root: str, work: str) -> None:
 
 @pytest.mark.timeout(600)
 def test_kill_at_random_moments_and_resume_gives_the_uninterrupted_weights(tmp_path: Path) -> None:
-    from conformance import synth
+    from realdex_conformance import synth
 
     root = tmp_path / "root"
     synth.write_root(root, "realdex-segment", **ROOT)

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from conformance import synth
+from realdex_conformance import synth
 
 
 def realdex(*args: str) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import dataroot
 from realdex_ref.errors import LayoutError
 

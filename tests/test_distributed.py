@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import checkrun
 
 REALDEX = Path(sys.executable).parent / "realdex"  # the console script, as a user would run it

@@ -24,7 +24,7 @@ SUITE = REPO / "conformance"
 def test_the_whole_suite_runs_from_another_project(tmp_path):
     write_package(tmp_path)
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    proc, doc = run_pytest(tmp_path, "--pyargs", "conformance", "--impl=theirpkg", "-c", "pytest.ini", "--rootdir", str(tmp_path))
+    proc, doc = run_pytest(tmp_path, "--pyargs", "realdex_conformance", "--impl=theirpkg", "-c", "pytest.ini", "--rootdir", str(tmp_path))
     out = proc.stdout + proc.stderr
     assert doc is not None, f"expected a report from the outside run, found:\n{out[-3000:]}"
     assert f"rootdir: {tmp_path}" in out, f"expected their directory as rootdir, found:\n{out[:1500]}"
@@ -39,7 +39,7 @@ def test_the_whole_suite_runs_from_another_project(tmp_path):
 
 @pytest.mark.clause("REPORT-9")
 def test_every_stored_snapshot_is_package_data():
-    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["conformance"]
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["realdex_conformance"]
     stored = [p.relative_to(SUITE).as_posix() for p in (SUITE / "__snapshots__").rglob("*") if p.is_file()]
     missing = [p for p in stored if not any(fnmatch.fnmatch(p, g) for g in globs)]
     assert not missing, f"expected every snapshot to be shipped (package-data globs {globs}), not shipped: {missing}"

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import realdex_spec
-from conformance import assertions as ah
-from conformance import rawfiles, synth
+from realdex_conformance import assertions as ah
+from realdex_conformance import rawfiles, synth
 
 FIELDS = [f["name"] for f in realdex_spec.schema()["fields"]]
 AXIS = np.array([0.0, 0.6, 0.8])

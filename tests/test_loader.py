@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref.errors import DataError, PlanError
 from realdex_ref.loader import RealDexDataset, make_loader
 
@@ -66,7 +66,7 @@ def test_user_converted_plan_is_refused_and_points_at_the_frames(tmp_path):
 
 def test_one_frame_segments_are_loaded_with_their_root(tmp_path):
     """LAYOUT-11: a one-frame segment (which also fits realdex-frame) is trained on with its root's segments."""
-    from conformance import rawfiles, synth
+    from realdex_conformance import rawfiles, synth
     from realdex_ref.loader import RealDexDataset
 
     rng = np.random.default_rng(5)

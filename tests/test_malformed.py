@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.fswatch import tree
+from realdex_conformance.fswatch import tree
 from realdex_ref import dataroot, datachecks, errors, layouts
 from tests.malformed import CASES, Case, MarkerPayload, marker_path
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 import realdex_spec
-from conformance import contract
+from realdex_conformance import contract
 from tests.kit import REPO
 
 

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 import realdex_spec
-from conformance import levels, report
+from realdex_conformance import levels, report
 from realdex_spec import Clause
 from tests.throwaway import run_pytest, write_package
 
@@ -119,7 +119,7 @@ def test_the_summary_can_be_printed_from_a_stored_report(tmp_path):
     proc, doc = run_pytest(tmp_path, "test_theirs.py", "--impl=theirpkg", "--conformance-summary=summary.md")
     assert proc.returncode == 0, proc.stdout[-2000:]
     printed = subprocess.run(
-        [sys.executable, "-m", "conformance.report", str(tmp_path / "report.json")], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "realdex_conformance.report", str(tmp_path / "report.json")], capture_output=True, text=True, timeout=60
     )
     written = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert printed.returncode == 0 and printed.stdout == written, (

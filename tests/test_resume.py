@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import checkpoint, checkrun, trainer
 
 ARGS = ["--batch-size", "4", "--max-iterations", "300", "--ckpt-every", "20", "--num-points", "32",

@@ -9,7 +9,7 @@ from scipy import integrate
 from scipy.stats import norm
 
 import realdex_spec
-from conformance import rawfiles, synth
+from realdex_conformance import rawfiles, synth
 from realdex_ref.cli import main as realdex_main
 
 STATS = realdex_spec.pose_stats()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import checkpoint, checkrun, trainer
 from realdex_ref.cli import main
 

@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from conformance import xfails
+from realdex_conformance import xfails
 from tests.throwaway import run_pytest, write_package
 
 MODULE = textwrap.dedent(

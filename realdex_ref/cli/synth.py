@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from conformance import synth
+    from realdex_conformance import synth
 
     dest = Path(args.dest)
     if args.layout == "user-root":

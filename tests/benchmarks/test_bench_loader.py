@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import dataroot
 from realdex_ref.loader import RealDexDataset, make_loader
 

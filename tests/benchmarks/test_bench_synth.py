@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import shutil
 
-from conformance import synth
+from realdex_conformance import synth
 
 
 def test_bench_write_the_full_user_root(benchmark, tmp_path):

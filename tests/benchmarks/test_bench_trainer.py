@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conformance import synth
+from realdex_conformance import synth
 from realdex_ref import batching, checkpoint, planning, trainer
 from realdex_ref.loader import RealDexDataset, collate
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from conformance import malformed as kit
-from conformance.malformed import MarkerPayload, marker_path  # noqa: F401 - used by the tests
+from realdex_conformance import malformed as kit
+from realdex_conformance.malformed import MarkerPayload, marker_path  # noqa: F401 - used by the tests
 
 # case id -> (error class of realdex_ref.errors, words of its message); absent: the case reads
 REFERENCE = {
