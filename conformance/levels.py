@@ -41,19 +41,26 @@ def prefix(clause_id: str) -> str:
     return clause_id.rsplit("-", 1)[0]
 
 
+NOT_RUN = "not run"
+
+
 def clause_status(tests: Iterable[dict]) -> dict[str, str]:
     """Per clause named by ``tests``: 'passed' (every test passed), 'failing' (one failed
-    or errored) or 'not passed' (skipped, or a known failure whether it failed or passed)."""
+    or errored), 'not passed' (skipped, or a known failure whether it failed or passed) or
+    'not run' (its tests were collected, but the run ended before any of them ran)."""
     outcomes: dict[str, list[str]] = {}
     for test in tests:
         for cid in test["clauses"]:
             outcomes.setdefault(cid, []).append(test["outcome"])
     status = {}
     for cid, seen in outcomes.items():
-        if all(o == "passed" for o in seen):
-            status[cid] = "passed"
-        elif any(o in FAILING for o in seen):
+        ran = [o for o in seen if o != NOT_RUN]
+        if not ran:
+            status[cid] = NOT_RUN
+        elif any(o in FAILING for o in ran):
             status[cid] = "failing"
+        elif len(ran) == len(seen) and all(o == "passed" for o in ran):
+            status[cid] = "passed"
         else:
             status[cid] = "not passed"
     return status
@@ -64,7 +71,8 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
     clauses = realdex_spec.clauses() if clauses is None else clauses
     table = levels() if table is None else table
     status = clause_status(tests)
-    tested_prefixes = {prefix(cid) for cid in status}
+    tested_prefixes = {prefix(cid) for cid, state in status.items() if state != NOT_RUN}
+    collected_prefixes = {prefix(cid) for cid in status}
     result: list[dict] = []
     above_reached = True
     for level in table:
@@ -73,6 +81,7 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
             key=_natural,
         )
         untested = [p for p in level.prefixes if p not in tested_prefixes]
+        unrun = [p for p in untested if p in collected_prefixes]
         blocking = [{"clause": cid, "status": status[cid]} for cid in required if status[cid] != "passed"]
         if untested:
             verdict = "not assessed"
@@ -87,6 +96,7 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
             "clauses_required": len(required),
             "blocking": blocking,
             "chapters_without_tests": untested,
+            "chapters_not_run": unrun,
         })
         above_reached = verdict == "reached"
     return result
@@ -98,7 +108,11 @@ def describe(level: dict) -> str:
     if verdict == "reached":
         return f"{name}: reached ({level['clauses_required']} MUST clauses pass)"
     if verdict == "not assessed":
-        return f"{name}: not assessed (no test collected for {', '.join(level['chapters_without_tests'])})"
+        unrun = level.get("chapters_not_run", [])
+        never = [p for p in level["chapters_without_tests"] if p not in unrun]
+        parts = ([f"no test collected for {', '.join(never)}"] if never else []) + (
+            [f"the tests of {', '.join(unrun)} were collected but did not run"] if unrun else [])
+        return f"{name}: not assessed ({'; '.join(parts)})"
     why = ", ".join(f"{b['clause']} {b['status']}" for b in level["blocking"][:8])
     more = len(level["blocking"]) - 8
     if not why:

@@ -21,11 +21,11 @@ from urllib.parse import quote
 import realdex_spec
 from realdex_conformance import levels as _levels
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "2.0"
 KIT_DISTRIBUTION = "realdex-conformance"
 KIT_DIR = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = realdex_spec.SPEC_DIR / "report.schema.json"
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", _levels.NOT_RUN)
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
@@ -114,26 +114,45 @@ def hypothesis_blob(longrepr_text: str) -> str | None:
 
 
 def chapter_rows(tests: list[dict], clauses: dict | None = None) -> list[dict]:
-    """Per chapter: its clauses, how many the run checked, how many pass and fail."""
+    """Per chapter: its clauses, how many the run checked, how many pass, fail, did not pass
+    (skipped or known failures; ``gating_not_passed``: those of them that are MUST clauses) and
+    did not run."""
     clauses = realdex_spec.clauses() if clauses is None else clauses
     status = _levels.clause_status(tests)
     rows: dict[str, dict] = {}
     for clause in clauses.values():
         row = rows.setdefault(clause.chapter, {
             "chapter": clause.chapter, "prefix": _levels.prefix(clause.id),
-            "clauses": 0, "checked": 0, "passed": 0, "failing": 0, "not_passed": 0,
+            "clauses": 0, "checked": 0, "passed": 0, "failing": 0, "not_passed": 0, "gating_not_passed": 0, "not_run": 0,
         })
         row["clauses"] += 1
         state = status.get(clause.id)
-        if state is not None:
+        if state == _levels.NOT_RUN:
+            row["not_run"] += 1
+        elif state is not None:
             row["checked"] += 1
             row[{"passed": "passed", "failing": "failing", "not passed": "not_passed"}[state]] += 1
+            if state == "not passed" and clause.level in _levels.GATING:
+                row["gating_not_passed"] += 1
     return [rows[k] for k in sorted(rows)]
+
+
+def badge_color(row: dict) -> str:
+    """Red: a clause fails. Yellow: a MUST clause was checked and did not pass (skipped, or a
+    known failure). Green: every checked clause passes, or those that did not are SHOULD/MAY
+    clauses of a feature the implementation does not declare. Grey: nothing passed or failed."""
+    if row["failing"]:
+        return "red"
+    if row["gating_not_passed"]:
+        return "yellow"
+    if row["passed"]:
+        return "brightgreen"
+    return "lightgrey"
 
 
 def build(
     *, tests: list[dict], adapter: Any, impl: str | None, exit_status: int, command: list[str],
-    hypothesis: dict, xfails: dict | None,
+    hypothesis: dict, xfails: dict | None, partial: list[str] | None = None, workers: int = 0,
 ) -> dict:
     """The report document (form: ``spec/report.schema.json``)."""
     summary = {o: 0 for o in OUTCOMES}
@@ -156,6 +175,7 @@ def build(
         "platform": platform_info(),
         "hypothesis": hypothesis,
         "exit_status": int(exit_status),
+        "run": {"complete": not partial, "partial": list(partial or []), "workers": int(workers)},
         "summary": summary,
         "levels": _levels.compute(tests),
         "chapters": chapter_rows(tests),
@@ -180,6 +200,11 @@ def markdown(document: dict) -> str:
         + (f" ({document['kit']['commit'][:12]})" if document["kit"].get("commit") else "")
         + f", {document['created']}, Python {document['platform']['python']}.",
         "",
+    ]
+    partial = (document.get("run") or {}).get("partial") or []
+    if partial:
+        lines += [f"A partial run ({'; '.join(partial)}): the levels below are those of the tests that ran.", ""]
+    lines += [
         "| level | status |",
         "|---|---|",
     ]
@@ -188,14 +213,7 @@ def markdown(document: dict) -> str:
         lines.append(f"| {level['name']} | {_badge(level['name'], level['status'], colors[level['status']])} |")
     lines += ["", "| chapter | clauses | checked | passed | failing | badge |", "|---|---|---|---|---|---|"]
     for row in document["chapters"]:
-        if row["failing"]:
-            color = "red"
-        elif row["checked"] == 0:
-            color = "lightgrey"
-        elif row["passed"] == row["checked"]:
-            color = "brightgreen"
-        else:
-            color = "yellow"
+        color = badge_color(row)
         message = f"{row['passed']}/{row['checked']} pass" if row["checked"] else "not checked"
         badge = _badge(row["prefix"], message, color)
         lines.append(
@@ -213,7 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m realdex_conformance.report REPORT.json  (prints its Markdown summary)", file=sys.stderr)
         return 2
-    sys.stdout.write(markdown(json.loads(Path(args[0]).read_text(encoding="utf-8"))))
+    try:
+        document = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+        text = markdown(document)
+    except OSError as exc:
+        print(f"{args[0]}: cannot read it: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, TypeError) as exc:
+        print(f"{args[0]}: not a conformance report (--conformance-report writes one): {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
     return 0
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from realdex_conformance import rawfiles, synth
+from realdex_conformance.profiles import examples
 
 pytestmark = pytest.mark.requires("checks")
 
@@ -81,7 +82,7 @@ def test_user_placeholder_cubes_are_found_in_every_recording(adapter, tmp_path):
 
 
 @pytest.mark.clause("CHECK-2")
-@settings(max_examples=8)
+@examples(8)
 @given(key=st.sampled_from(["qpos", "hand_transl", "hand_orient", "object_points", "object_transl"]),
        value=st.sampled_from([np.nan, np.inf, -np.inf]), count=st.integers(1, 5), seed=st.integers(0, 100))
 def test_non_finite_values_are_named(adapter, tmp_path_factory, key, value, count, seed):
@@ -131,7 +132,7 @@ def test_identity_matrices_of_per_frame_files_are_found(adapter, tmp_path):
 
 
 @pytest.mark.clause("CHECK-4")
-@settings(max_examples=8)
+@examples(8)
 @given(joint=st.integers(0, 21), frames=st.integers(1, 12), above=st.booleans(), seed=st.integers(0, 100))
 def test_joint_angles_outside_limits_are_counted_not_refused(adapter, tmp_path_factory, joint, frames, above, seed):
     root = tmp_path_factory.mktemp("limits")

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from realdex_conformance import rawfiles, synth
+from realdex_conformance.profiles import examples
 
 pytestmark = pytest.mark.requires("root")
 
@@ -83,7 +84,7 @@ def test_every_file_is_examined_and_unknown_files_are_listed(adapter, tmp_path):
 
 
 @pytest.mark.clause("ROOT-2", "ROOT-5")
-@settings(max_examples=6)
+@examples(6)
 @given(layout=st.sampled_from(rawfiles.LAYOUTS), segments=st.integers(1, 3), frames=st.integers(1, 6),
        objects=st.lists(st.sampled_from(["driller", "sprayer", "mug", "bottle"]), min_size=1, max_size=2, unique=True),
        seed=st.integers(0, 1000))

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from scipy.spatial.transform import Rotation
 
 from realdex_conformance import rawfiles, synth
@@ -14,6 +13,13 @@ from realdex_conformance import rawfiles, synth
 pytestmark = pytest.mark.requires("loader")
 
 K = 32  # object points per item: small, so that the suite stays quick
+
+
+@pytest.fixture(scope="module")
+def torch():
+    """PyTorch, whose tensors the loader capability hands out; imported here, not at the top, so
+    that the rest of the suite runs where PyTorch is not installed."""
+    return pytest.importorskip("torch", reason="the loader capability hands out torch tensors: install PyTorch")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +65,7 @@ def test_length_is_frames_and_mixed_roots_are_refused(adapter, seg_root, tmp_pat
 
 
 @pytest.mark.clause("LOADER-2", "LOADER-3")
-def test_items_hold_the_frame_and_points_of_its_cloud(adapter, seg_root):
+def test_items_hold_the_frame_and_points_of_its_cloud(adapter, torch, seg_root):
     root, written = seg_root
     ds = dataset(adapter, root)
     frames = kit_frames(written)
@@ -102,7 +108,7 @@ def test_clouds_smaller_than_num_points_are_refused(adapter, tmp_path):
 
 @pytest.mark.clause("LOADER-5")
 @pytest.mark.parametrize("world_size, drop_last", [(1, False), (1, True), (3, False)])
-def test_batches_are_collated_and_follow_the_plan(adapter, seg_root, world_size, drop_last):
+def test_batches_are_collated_and_follow_the_plan(adapter, torch, seg_root, world_size, drop_last):
     root, written = seg_root
     ds = dataset(adapter, root)
     n, b = len(ds), 8
@@ -126,7 +132,7 @@ def test_batches_are_collated_and_follow_the_plan(adapter, seg_root, world_size,
 
 
 @pytest.mark.clause("LOADER-6")
-def test_same_batches_with_workers_and_on_every_run(adapter, seg_root):
+def test_same_batches_with_workers_and_on_every_run(adapter, torch, seg_root):
     root, _ = seg_root
     runs = [epoch(loader(adapter, dataset(adapter, root, seed=5), seed=5, num_workers=w), e=1) for w in (0, 0, 2)]
     for name, other in (("a second run", runs[1]), ("num_workers=2", runs[2])):

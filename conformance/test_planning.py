@@ -1,8 +1,8 @@
 """Conformance of planned work and expected duration (spec chapter 9, PLAN-n).
 
 The user's table (14,380 samples at batch 32, 250 passes, a checkpoint every 500 iterations)
-is a syrupy snapshot in ``__snapshots__/test_planning/``; its numbers are also written out here
-by hand, so the snapshot can never drift from the figures the table states.
+is a golden file of the kit (``golden/test_planning/``); its numbers are also written out here
+by hand, so the golden file can never drift from the figures the table states.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from syrupy.extensions.single_file import SingleFileAmberSnapshotExtension
 
 from realdex_conformance.plugin import require
 
@@ -34,11 +33,6 @@ USERS_TABLE = {
 }
 
 
-@pytest.fixture
-def snapshot_file(snapshot):
-    return snapshot.use_extension(SingleFileAmberSnapshotExtension)
-
-
 def _counts(plan: dict) -> dict:
     return {k: plan[k] for k in COUNT_KEYS}
 
@@ -49,7 +43,7 @@ def _users_plan(adapter, drop_last: bool, **kw) -> dict:
 
 @pytest.mark.clause("PLAN-1", "PLAN-2", "PLAN-4", "PLAN-6", "PLAN-7", "PLAN-8", "PLAN-10")
 @pytest.mark.parametrize("drop_last", [False, True], ids=["keep-last", "drop-last"])
-def test_the_users_table(adapter, snapshot_file, drop_last):
+def test_the_users_table(adapter, golden, drop_last):
     plan = _users_plan(adapter, drop_last)
     assert _counts(plan) == USERS_TABLE[drop_last], (
         f"expected the user's figures {USERS_TABLE[drop_last]} for 14,380 samples at batch 32, 250 passes, "
@@ -64,16 +58,16 @@ def test_the_users_table(adapter, snapshot_file, drop_last):
     want = [4.0, 6.0] if not drop_last else [3.99, 5.99]  # 112,250 x 0.128 / 3600 = 3.991; x 0.192 = 5.987
     assert hours == want, f"expected {want} hours at 0.128 and 0.192 s per iteration, got {hours}"
     table = {**_counts(plan), "passes_per_checkpoint": round(plan["passes_per_checkpoint"], 2), "hours_at_0.128_0.192_s": hours}
-    assert table == snapshot_file, "expected the plan to equal the snapshot of the user's table"
+    golden.check(table, "the plan of the user's table")
 
 
 @pytest.mark.clause("PLAN-2", "PLAN-4", "PLAN-6", "PLAN-8")
-def test_eight_samples_make_one_batch_per_pass_and_no_periodic_checkpoint(adapter, snapshot_file):
+def test_eight_samples_make_one_batch_per_pass_and_no_periodic_checkpoint(adapter, golden):
     plan = adapter.plan_run(num_samples=8, batch_size=32, passes=250, ckpt_every=500)
     want = dict(batches_per_epoch=1, iterations_per_epoch=1, passes=250, iterations=250, periodic_checkpoints=0,
                 checkpoints=1, samples_seen=2000)
     assert _counts(plan) == want, f"expected {want} for 8 samples at batch 32 (ceil(8/32) = 1), got {_counts(plan)}"
-    assert _counts(plan) == snapshot_file, "expected the 8-sample plan to equal its snapshot"
+    golden.check(_counts(plan), "the 8-sample plan")
 
 
 @pytest.mark.clause("PLAN-9")

@@ -30,14 +30,15 @@ from realdex_conformance import levels, report
 INNER = textwrap.dedent(
     """
     import pytest
-    from hypothesis import given, strategies as st
+    from hypothesis import given, settings, strategies as st
 
     @pytest.mark.clause("ADAPTER-1")
     def test_passes(adapter):
         assert adapter.name
 
     @pytest.mark.clause("ADAPTER-5")
-    @given(n=st.integers(0, 1000))
+    @given(n=st.integers(500, 1000))  # every example fails: the run's outcome is certain
+    @settings(print_blob=True)  # a test of the user's: the kit's settings are not applied to it
     def test_fails_for_large_numbers(adapter, n):
         assert n < 500, f"expected n < 500, got {n}"
 
@@ -53,9 +54,10 @@ INNER = textwrap.dedent(
 XFAILS = (
     "# known failures of the inner run\n"
     "test_inner.py::test_is_a_known_failure  # fails on purpose\n"
-    "test_is_listed_but_passes  # listed on purpose, passes\n"
+    "test_inner.py::test_is_listed_but_passes  # listed on purpose, passes\n"
     "test_that_does_not_exist  # stale on purpose\n"
 )
+SEED = 20261201  # the user's seed: the inner run's tests are not the suite's, and keep Hypothesis' seeding
 EXPECTED = {
     "test_inner.py::test_passes": "passed",
     "test_inner.py::test_fails_for_large_numbers": "failed",
@@ -87,7 +89,8 @@ def inner(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config,
     env = _child_env(pytestconfig)
     proc = _run(
         [sys.executable, "-m", "pytest", "test_inner.py", f"--impl={impl_spec(pytestconfig)}", "-p", "no:cacheprovider",
-         "--conformance-report=report.json", "--conformance-summary=summary.md", "--xfails-file=xfails.txt"],
+         "--conformance-report=report.json", "--conformance-summary=summary.md", "--xfails-file=xfails.txt",
+         f"--hypothesis-seed={SEED}", "--conformance-levels"],
         where, env,
     )
     out = proc.stdout + proc.stderr
@@ -130,8 +133,8 @@ def test_report_identifies_implementation_kit_and_platform(inner, adapter, pytes
     assert doc["kit"]["version"], f"expected the kit's version, found {doc['kit']}"
     for key in ("python", "numpy", "torch", "pytest", "hypothesis"):
         assert doc["platform"].get(key), f"expected the {key} version in the report's platform, found {doc['platform']}"
-    assert doc["hypothesis"]["profile"] and isinstance(doc["hypothesis"]["seed"], int), (
-        f"expected the Hypothesis profile and the run's seed, found {doc['hypothesis']}"
+    assert doc["hypothesis"]["profile"] and doc["hypothesis"]["seed"] == SEED, (
+        f"expected the Hypothesis profile and the run's seed {SEED}, found {doc['hypothesis']}"
     )
 
 

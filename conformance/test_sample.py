@@ -15,7 +15,6 @@ import realdex_spec
 from realdex_conformance import assertions as ah
 from realdex_conformance import rawfiles, strategies, synth
 from realdex_conformance.plugin import require
-from realdex_conformance.snapshots import RoundedAmberExtension
 
 LAYOUTS = rawfiles.LAYOUTS
 FIELDS = [f["name"] for f in realdex_spec.schema()["fields"]]
@@ -200,31 +199,22 @@ def test_metadata_names_the_object_and_the_source(adapter, kit_files, layout):
             )
 
 
-# ---------------------------------------------------------------- snapshots
-
-
-@pytest.fixture
-def rounded_snapshot(snapshot):
-    return snapshot.use_extension(RoundedAmberExtension)
+# ---------------------------------------------------------------- golden files
 
 
 @pytest.mark.clause("SAMPLE-1", "SAMPLE-2", "SAMPLE-3")
 @pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUTS)
-def test_canonical_form_of_a_fixed_sample(adapter, kit_files, layout, rounded_snapshot):
+def test_canonical_form_of_a_fixed_sample(adapter, kit_files, layout, golden):
     """The first sample of the fixed segment, as read from each layout: its canonical form, field by field."""
     require(adapter, f"read:{layout}")
     got = read(adapter, kit_files[layout][0], f"{layout} file")[0]
     ah.assert_same_sample(held_by(fixed_segment(), layout)[0], got, FIELDS, f"{layout} file written by the kit")
-    assert rounded_snapshot == {name: got.get(name) for name in FIELDS}, (
-        "expected the canonical form stored in conformance/__snapshots__ (a change there is reviewed, CONTRIBUTING.md)"
-    )
+    golden.check({name: got.get(name) for name in FIELDS}, f"the canonical form of the first sample of the {layout} file")
 
 
 @pytest.mark.clause("SAMPLE-2")
-def test_schema_tables_are_those_of_this_spec_version(rounded_snapshot):
+def test_schema_tables_are_those_of_this_spec_version(golden):
     """The joint table and the field table, as the kit reads them: a change to either is a change of spec."""
     schema = realdex_spec.schema()
     fields = [{k: f[k] for k in ("name", "dtype", "shape", "unit", "frame", "required")} for f in schema["fields"]]
-    assert rounded_snapshot == {"joints": schema["joints"], "fields": fields, "tolerances": schema["tolerances"]}, (
-        "expected the schema tables stored in conformance/__snapshots__ (a change there is reviewed, CONTRIBUTING.md)"
-    )
+    golden.check({"joints": schema["joints"], "fields": fields, "tolerances": schema["tolerances"]}, "the schema tables")
