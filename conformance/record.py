@@ -79,7 +79,7 @@ def collected(items: list[pytest.Item], deselected: int, config: pytest.Config) 
             found.suite = True
             modules.add(Path(str(item.path)).name)
     missing = suite_modules() - modules
-    if missing:
+    if missing and found.suite:
         found.partial.append(f"{len(missing)} of {len(suite_modules())} modules of the suite not collected")
     if deselected:
         found.partial.append(f"{deselected} tests of the suite deselected (-k, -m, --deselect, --lf)")

@@ -21,6 +21,7 @@ class SuiteRun:
     returncode: int
     output: str
     tests: list[dict] = field(default_factory=list)
+    document: dict = field(default_factory=dict)
 
     def failed(self) -> list[dict]:
         return [t for t in self.tests if t["outcome"] in ("failed", "error")]
@@ -50,8 +51,8 @@ def run_suite(impl: str, *targets: str, extra: tuple[str, ...] = (), timeout: fl
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         env.pop("REALDEX_IMPL", None)
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-        tests = json.loads(report.read_text())["tests"] if report.exists() else []
-        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, tests)
+        document = json.loads(report.read_text()) if report.exists() else {}
+        return SuiteRun(proc.returncode, proc.stdout + proc.stderr, document.get("tests", []), document)
 
 
 def assert_rejected(impl: str, modules: tuple[str, ...], clauses: set[str], extra: tuple[str, ...] = ()) -> SuiteRun:
