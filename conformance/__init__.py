@@ -5,4 +5,4 @@ Run it against any implementation with ``pytest conformance --impl=PKG`` from a 
 adapter, the clause markers and the reports is ``realdex_conformance.plugin`` (a ``pytest11`` entry
 point). Nothing here imports the reference implementation.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"

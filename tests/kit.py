@@ -40,7 +40,8 @@ class SuiteRun:
         return "\n".join(lines)
 
 
-def run_suite(impl: str, *targets: str, extra: tuple[str, ...] = (), timeout: float = 600) -> SuiteRun:
+def run_suite(impl: str, *targets: str, extra: tuple[str, ...] = (), timeout: float = 600,
+              pythonpath: tuple[str, ...] = ()) -> SuiteRun:
     """Run ``pytest TARGETS --impl=IMPL`` from the repository root; ``targets`` default to the whole suite."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
@@ -48,7 +49,7 @@ def run_suite(impl: str, *targets: str, extra: tuple[str, ...] = (), timeout: fl
             sys.executable, "-m", "pytest", *(targets or ("conformance",)), f"--impl={impl}",
             "-q", "-p", "no:cacheprovider", "--benchmark-disable", f"--conformance-report={report}", *extra,
         ]
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join((*pythonpath, str(REPO)))}
         env.pop("REALDEX_IMPL", None)
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
         document = json.loads(report.read_text()) if report.exists() else {}

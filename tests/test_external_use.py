@@ -38,8 +38,23 @@ def test_the_whole_suite_runs_from_another_project(tmp_path):
 
 
 @pytest.mark.clause("REPORT-9")
-def test_every_stored_snapshot_is_package_data():
+def test_every_golden_file_is_package_data():
     globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["realdex_conformance"]
-    stored = [p.relative_to(SUITE).as_posix() for p in (SUITE / "__snapshots__").rglob("*") if p.is_file()]
+    stored = [p.relative_to(SUITE).as_posix() for p in (SUITE / "golden").rglob("*") if p.is_file()]
+    assert stored, f"expected the kit's golden files under {SUITE / 'golden'}"
     missing = [p for p in stored if not any(fnmatch.fnmatch(p, g) for g in globs)]
-    assert not missing, f"expected every snapshot to be shipped (package-data globs {globs}), not shipped: {missing}"
+    assert not missing, f"expected every golden file to be shipped (package-data globs {globs}), not shipped: {missing}"
+
+
+@pytest.mark.clause("REPORT-9")
+def test_every_golden_file_has_its_test():
+    """A golden file is named for the test that reads it; one whose test is gone is dead weight."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pytest", "conformance", "--collect-only", "-q", "--impl=realdex_ref",
+                           "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    ids = {line.split(" ")[0].removeprefix("conformance/") for line in proc.stdout.splitlines() if "::" in line}
+    for path in (SUITE / "golden").rglob("*.json"):
+        test_id = f"{path.parent.name}.py::{path.stem}"
+        assert test_id in ids, f"expected a test {test_id} for the golden file {path.relative_to(REPO)}, found none"
