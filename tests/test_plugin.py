@@ -117,3 +117,19 @@ def test_every_must_clause_is_checked_by_the_suite():
     assert "RealDex spec coverage" in out, f"expected the coverage section, found:\n{out[-3000:]}"
     unchecked = re.findall(r"not checked: (\S+) \((MUST[^,]*),", out)
     assert not unchecked, f"expected every MUST clause to be checked by a conformance test, found unchecked: {unchecked}"
+
+
+def test_the_suite_is_imported_once_under_the_kits_name():
+    """Run from a checkout, the suite's files are modules of realdex_conformance, never of a
+    top-level ``conformance`` package (which another project may own)."""
+    code = textwrap.dedent(
+        """
+        import sys, pytest
+        pytest.main(["conformance/test_adapter.py", "--impl=realdex_ref", "-q", "-p", "no:cacheprovider"])
+        print("TOP-LEVEL:", sorted(m for m in sys.modules if m.split(".")[0] == "conformance"))
+        print("KIT:", sorted(m for m in sys.modules if m.startswith("realdex_conformance.test_")))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert "TOP-LEVEL: []" in proc.stdout, f"expected no module named conformance.*, found:\n{proc.stdout[-1500:]}"
+    assert "KIT: ['realdex_conformance.test_adapter']" in proc.stdout, f"expected the module by the kit's name:\n{proc.stdout[-1500:]}"

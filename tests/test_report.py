@@ -137,3 +137,34 @@ def test_badge_text_is_escaped_for_shields():
     assert report._badge("RUN-LOG_x", "3/4 pass", "red") == (
         "![RUN-LOG_x 3/4 pass](https://img.shields.io/badge/RUN--LOG__x-3%2F4%20pass-red)"
     ), "expected '-' and '_' doubled and the rest URL-quoted"
+
+
+@pytest.mark.clause("REPORT-6")
+@pytest.mark.parametrize(
+    "tests, color",
+    [
+        ([t("passed", "SAMPLE-1"), t("passed", "SAMPLE-3")], "brightgreen"),
+        # a SHOULD clause skipped (a feature not declared) leaves the chapter green
+        ([t("passed", "SAMPLE-1"), t("passed", "SAMPLE-3"), t("skipped", "SAMPLE-2")], "brightgreen"),
+        # a MUST clause skipped or a known failure: yellow
+        ([t("passed", "SAMPLE-1"), t("skipped", "SAMPLE-3")], "yellow"),
+        ([t("passed", "SAMPLE-1"), t("xfailed", "SAMPLE-3")], "yellow"),
+        # any failure: red
+        ([t("passed", "SAMPLE-1"), t("failed", "SAMPLE-2")], "red"),
+        # nothing ran, or only optional clauses that were skipped: grey
+        ([t("not run", "SAMPLE-1")], "lightgrey"),
+        ([t("skipped", "SAMPLE-2")], "lightgrey"),
+    ],
+    ids=["all-pass", "should-skipped", "must-skipped", "must-known-failure", "failing", "not-run", "only-should-skipped"],
+)
+def test_a_chapter_badge_is_yellow_only_for_a_must_clause_not_passed(tests, color):
+    (row,) = [r for r in report.chapter_rows(tests, CLAUSES) if r["prefix"] == "SAMPLE"]
+    assert report.badge_color(row) == color, f"expected a {color} badge for {[(x['outcome'], x['clauses']) for x in tests]}, found {report.badge_color(row)} ({row})"
+
+
+@pytest.mark.clause("REPORT-13")
+def test_a_level_with_tests_collected_but_not_run_says_so():
+    tests = [t("passed", "SAMPLE-1"), t("passed", "SAMPLE-3"), t("not run", "BATCH-1")]
+    loader = next(lv for lv in levels.compute(tests, CLAUSES, TABLE) if lv["name"] == "loader")
+    assert loader["status"] == "not assessed" and loader["chapters_not_run"] == ["BATCH"], f"found {loader}"
+    assert "the tests of BATCH were collected but did not run" in levels.describe(loader), levels.describe(loader)
