@@ -225,3 +225,77 @@ def test_the_kit_runs_from_a_directory_outside_it(inner):
         f"expected the inner run's rootdir to be its own directory {inner['dir']}, found:\n{inner['out'][:1500]}"
     )
     assert "fixture 'adapter' not found" not in inner["out"], "expected the kit's fixtures without any conftest"
+
+
+PLAIN = textwrap.dedent(
+    """
+    import json, os
+    from pathlib import Path
+    from hypothesis import core, given, settings, strategies as st
+
+    @given(st.integers())
+    def test_records_its_settings(n):
+        s = settings.default
+        Path("settings.json").write_text(json.dumps({
+            "max_examples": s.max_examples, "deadline": str(s.deadline), "print_blob": s.print_blob,
+            "database": type(s.database).__name__, "forced_seed": core.global_force_seed}))
+    """
+)
+
+
+@pytest.mark.clause("REPORT-10")
+def test_without_impl_a_run_is_as_without_the_kit(inner):
+    where = inner["dir"] / "plain"
+    where.mkdir(exist_ok=True)
+    (where / "test_plain.py").write_text(PLAIN, encoding="utf-8")
+    seen = {}
+    for name, extra in (("with the kit", []), ("without it", ["-p", "no:realdex_conformance.plugin"])):
+        proc = _run([sys.executable, "-m", "pytest", "test_plain.py", "-p", "no:cacheprovider", *extra], where, inner["env"])
+        assert proc.returncode == 0, f"{name}: expected the plain test to pass, found:\n{proc.stdout[-1500:]}"
+        header = [line for line in proc.stdout.splitlines()[:10] if "realdex" in line.lower() and not line.startswith("plugins:")]
+        seen[name] = (json.loads((where / "settings.json").read_text()), header)
+    assert seen["with the kit"] == seen["without it"], (
+        f"expected the same Hypothesis settings and header with and without the kit, found {seen}"
+    )
+
+
+@pytest.mark.clause("REPORT-11")
+def test_two_workers_report_what_one_process_reports(inner):
+    pytest.importorskip("xdist", reason="REPORT-11 is checked where pytest-xdist is installed")
+    args = [a for a in inner["proc"].args if not a.startswith("--conformance-report")]  # the inner run's command
+    proc = _run([*args, "--conformance-report=report-n2.json", "-n", "2"], inner["dir"], inner["env"])
+    spread = json.loads((inner["dir"] / "report-n2.json").read_text(encoding="utf-8"))
+
+    def same(doc: dict) -> dict:
+        return {"tests": sorted((t["id"], t["outcome"], tuple(t["clauses"]), t["message"]) for t in doc["tests"]),
+                **{k: doc[k] for k in ("summary", "levels", "chapters", "xfails", "exit_status")}}
+    serial = same(inner["doc"])
+    for key, value in same(spread).items():
+        assert value == serial[key], f"expected -n 2 to report the {key} of a serial run:\nserial {serial[key]}\n-n 2   {value}"
+    assert spread["run"]["workers"] == 2 and proc.returncode == inner["proc"].returncode, (
+        f"expected 2 workers and the serial exit status {inner['proc'].returncode}, found {spread['run']}, {proc.returncode}"
+    )
+
+
+@pytest.mark.clause("REPORT-12")
+def test_a_run_never_changes_the_golden_files(inner, pytestconfig):
+    from importlib.util import find_spec
+
+    from realdex_conformance import golden
+    from realdex_conformance.plugin import impl_spec
+
+    def digests() -> dict:
+        return {p.name: p.read_bytes() for p in golden.GOLDEN_DIR.rglob("*.json")}
+    before = digests()
+    update = ["--snapshot-update"] if find_spec("syrupy") else []
+    _run([sys.executable, "-m", "pytest", "--pyargs", "realdex_conformance.test_planning", "-k", "users_table or eight",
+          f"--impl={impl_spec(pytestconfig)}", "-p", "no:cacheprovider", *update], inner["dir"], inner["env"])
+    assert before and digests() == before, "expected the kit's golden files unchanged by a run against the implementation"
+
+
+@pytest.mark.clause("REPORT-13")
+def test_a_partial_run_is_called_so_in_the_report(inner):
+    run = inner["doc"]["run"]
+    assert run["complete"] is False and "the suite was not collected" in run["partial"], (
+        f"expected the inner run (tests outside the suite) to be reported partial, with the reason, found {run}"
+    )
