@@ -135,7 +135,7 @@ def test_the_same_entry_matches_however_the_suite_is_invoked(tmp_path):
     (tmp_path / "xfails.txt").write_text(entry)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     runs = {
-        "a checkout's folder": (REPO, (str(REPO / "conformance" / "test_planning.py"),)),
+        "a checkout's folder": (tmp_path, (str(REPO / "conformance" / "test_planning.py"), "-c", "pytest.ini")),
         "--pyargs, the whole module": (tmp_path, ("--pyargs", "realdex_conformance.test_planning", "-c", "pytest.ini")),
         "--pyargs, another rootdir": (tmp_path, ("--pyargs", "realdex_conformance", "-c", "pytest.ini", "-k", "users_table")),
     }
