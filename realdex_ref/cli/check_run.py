@@ -75,6 +75,13 @@ def plot(verdict, dest: str | Path) -> Path:
     if points:
         xs, ys = zip(*points)
         ax.plot(xs, ys, "o-", color="tab:red", markersize=2, label="logged")
+    for e in events:  # resumes and stops that are not the end, where they happened
+        if (e["event"] == "run_start" and e["line"] != events[0]["line"]) or \
+                (e["event"] == "run_end" and e.get("status") == "aborted"):
+            x = (e["time"] - t0) / div
+            ax.axvline(x, color="grey", linestyle="-" if e["event"] == "run_start" else "--", linewidth=1)
+            ax.annotate("resumed" if e["event"] == "run_start" else str(e.get("reason", "stopped")), (x, 0),
+                        fontsize=7, color="grey", rotation=90, va="bottom")
     for f in verdict.findings:
         if f["line"]:
             ev = next((e for e in events if e["line"] == f["line"]), None)
