@@ -254,3 +254,21 @@ def test_the_trainers_metrics_events_are_json_with_null_for_nan(adapter, tmp_pat
     assert metrics[-1]["iteration"] == end["iteration"], (
         f"expected a metrics event at the segment's last iteration {end['iteration']}, the last is at "
         f"{metrics[-1]['iteration']}")
+
+
+@pytest.mark.clause("LEARN-8")
+def test_a_halved_throughput_logged_as_samples_per_second_only(adapter, tmp_path):
+    """A trainer that logs samples per second and no step time: 100/s for 15 iterations, then 50/s."""
+    events = metrics_log(healthy_losses(30), steady_steps(15) + [0.2] * 15)
+    for e in events:
+        e.pop("step_time", None)
+    assert_only(adapter, tmp_path, events, "RUN-SLOWDOWN")
+
+
+@pytest.mark.clause("LEARN-7")
+def test_eight_samples_in_batches_of_four_memorised_without_a_parameter_count(adapter, tmp_path):
+    """8 samples, batch 4, no model size: 8 x 28 x 100 = 22,400 <= 75,644, the reference model's parameters."""
+    p = plan(num_samples=8, batch_size=4, passes=125, ckpt_every=500)
+    losses = [1.2, 0.4, 0.05] + [0.01] * 22
+    events = metrics_log(losses, the_plan=p, every=10, model=None, per_pass=2, ckpt_every=500, counts={"converted": 8})
+    assert "RUN-MEMORISED" in learning_codes(adapter, write(tmp_path, events)), "expected RUN-MEMORISED"

@@ -28,6 +28,7 @@ NOISE_SIGMAS = 3  # no learning: a fall of the median from head to tail of at mo
 COLLAPSE = 0.25  # memorisation: the end of the loss series at most this fraction of its first value
 CAPACITY_FACTOR = 100  # memorisation: parameters at least this many times the values the targets hold
 POSE_VALUES = 28  # values of one sample's target, the hand pose (chapter 1)
+DEFAULT_PARAMETERS = 75_644  # without a logged parameter count: the reference's grasp model, a small one
 SLOWDOWN = 1.5  # a sustained step time at least this many times the early one: throughput down by a third
 WINDOW_FRACTION = 0.10  # "sustained": a window of at least this fraction of the step-time series ...
 MIN_WINDOW = 5  # ... and at least this many values
@@ -100,9 +101,11 @@ def _capacity(start: dict[str, Any], plan: dict[str, Any]) -> tuple[bool | None,
                 f"model parameters ({params / max(values, 1):,.1f} parameters per value)")
     world, batch = plan.get("world_size") or 1, plan.get("batch_size")
     if isinstance(samples, int) and isinstance(batch, int):
-        return (samples <= batch * world,
+        values = samples * POSE_VALUES
+        return (samples <= batch * world or CAPACITY_FACTOR * values <= DEFAULT_PARAMETERS,
                 f"no parameter count logged; {samples:,} sample(s) against one step's {batch * world:,} "
-                "(batch x world size)")
+                f"(batch x world size), and {values:,} pose values against the {DEFAULT_PARAMETERS:,} parameters "
+                "of the reference's small grasp model")
     return None, "neither a parameter count nor the plan's samples and batch size are logged"
 
 
@@ -119,9 +122,12 @@ def assess(events: list[dict[str, Any]], plan: dict[str, Any], start: dict[str, 
             parts = e.get("parts") if isinstance(e.get("parts"), dict) else {}
             bad = _number(raw) is None or any(_number(v) is None for v in parts.values())
             out.losses.append((e["iteration"], None if bad else float(raw), e["line"]))
-        st = _number(e.get("step_time"))
+    # throughput: the step time; a log that gives only samples per second, its inverse (the same ratios)
+    key = "step_time" if any(_number(e.get("step_time")) for e in rows) else "samples_per_second"
+    for e in rows:
+        st = _number(e.get(key))
         if st is not None and st > 0:
-            out.step_times.append((e["iteration"], st, e["line"]))
+            out.step_times.append((e["iteration"], st if key == "step_time" else 1 / st, e["line"]))
     _nonfinite(out)
     _trend(out, plan, start)
     _slowdown(out, events, plan)

@@ -173,3 +173,16 @@ def test_the_command_on_a_run_folder(tmp_path, capsys):
     assert rc == 1 and r["kind"] == "run", f"expected exit 1 and a run assessment, got {rc} {r.get('kind')}"
     assert main(["assess", str(tmp_path)]) == 1, "expected the Markdown run to exit 1 too"
     assert "| learning progress | not met |" in capsys.readouterr().out, "expected the criteria table in Markdown"
+
+
+def test_the_default_model_size_is_the_reference_models():
+    from realdex_ref import learning
+
+    assert assess.reference_parameters() == learning.DEFAULT_PARAMETERS == PARAMS, (
+        f"expected the reference model to have {learning.DEFAULT_PARAMETERS:,} parameters, "
+        f"it has {assess.reference_parameters():,}")
+
+
+def test_a_run_still_going_is_not_measurable_on_duration(tmp_path):
+    got, _ = statuses(tmp_path, metrics_log(healthy_losses(30))[:-1])
+    assert got["duration"] == "not measurable", f"expected duration not measurable without run_end, got {got}"
