@@ -16,6 +16,8 @@ import pytest
 
 from realdex_conformance.test_runlog import SMALL, T0, plan, run_end, run_start, write
 
+pytestmark = pytest.mark.requires("runlog")
+
 LEARNING_CODES = {"RUN-LOSS-NONFINITE", "RUN-NO-LEARNING", "RUN-DIVERGED", "RUN-MEMORISED", "RUN-SLOWDOWN"}
 PARAMETERS = 75_644  # the reference model's size: 100 x 28 x 27 samples
 
