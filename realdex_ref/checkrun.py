@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from realdex_ref import batching, planning
+from realdex_ref import batching, learning, planning
 from realdex_ref.errors import PlanError
 from realdex_ref.runlog import STOP_REASONS, LogError, read_log
 
@@ -28,6 +28,7 @@ CODES = {
     "RUN-CKPT-EXTRA": "RUNLOG-13",
     "RUN-SAMPLES-MISMATCH": "RUNLOG-14",
     "RUN-PLAN-MISMATCH": "RUNLOG-15",
+    **learning.CODES,  # learning progress and resource use, over metrics events (chapter 14)
 }
 _COUNTS = ("batches_per_epoch", "iterations_per_epoch", "passes", "iterations", "periodic_checkpoints",
            "checkpoints", "samples_seen")
@@ -42,6 +43,7 @@ class Verdict:
     wall_seconds: float = 0.0
     segments: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+    learning: learning.Learning | None = None
 
     @property
     def clean(self) -> bool:
@@ -53,7 +55,8 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "clean": self.clean, "findings": self.findings, "iteration": self.iteration,
                 "planned_iterations": self.plan["iterations"], "wall_seconds": self.wall_seconds,
-                "segments": self.segments, "plan": self.plan}
+                "segments": self.segments, "plan": self.plan,
+                "learning": self.learning.as_dict() if self.learning else None}
 
 
 def _segments(events: list[dict[str, Any]], path: Path) -> list[list[dict[str, Any]]]:
@@ -109,6 +112,9 @@ def verdict(path: str | Path) -> Verdict:
     _check_time(v, plan, segments, claims_done)
     _check_checkpoints(v, plan, events, claims_done)
     _check_samples(v, plan, events, claims_done)
+    v.learning = learning.assess(events, plan, segments[-1][0])
+    for code, message, line in v.learning.findings:
+        v.add(code, message, line)
     return v
 
 

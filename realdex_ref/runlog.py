@@ -22,7 +22,7 @@ from typing import Any, Callable
 from realdex_ref.errors import DataError
 
 FORMAT = "realdex-runlog/1"
-EVENTS = ("run_start", "epoch_start", "epoch_end", "checkpoint", "run_end")
+EVENTS = ("run_start", "epoch_start", "epoch_end", "checkpoint", "run_end", "metrics")
 
 # stop reason -> status it goes with, and whether it allows ending before the plan (RUNLOG-5, RUNLOG-11)
 STOP_REASONS: dict[str, tuple[str, bool]] = {
@@ -89,12 +89,20 @@ class RunLog:
         return record
 
     def run_start(self, config: dict[str, Any], dataset: dict[str, Any], plan: dict[str, Any],
-                  resume: dict[str, Any] | None = None) -> dict[str, Any]:
+                  resume: dict[str, Any] | None = None, model: dict[str, Any] | None = None) -> dict[str, Any]:
         """``dataset``: root, layout, samples (trained on), counts (samples per layout under root).
 
         ``resume``: None for a fresh run, else iteration, pass and checkpoint path resumed from.
+        ``model``: optional, ``{"parameters": N}`` (chapter 14: the capacity memorisation is judged against).
         """
-        return self.write("run_start", format=FORMAT, config=config, dataset=dataset, plan=plan, resume=resume)
+        extra = {} if model is None else {"model": model}
+        return self.write("run_start", format=FORMAT, config=config, dataset=dataset, plan=plan, resume=resume, **extra)
+
+    def metrics(self, iteration: int, loss: float, **fields: Any) -> dict[str, Any]:
+        """Chapter 14: ``loss`` (mean over the iterations since the last metrics event) and optional ``parts``,
+        ``iterations``, ``step_time``, ``data_time``, ``samples_per_second``, ``device_memory``; a value that is
+        not finite is written as null."""
+        return self.write("metrics", iteration=iteration, loss=loss, **fields)
 
     def epoch_start(self, pass_index: int, iteration: int) -> dict[str, Any]:
         return self.write("epoch_start", **{"pass": pass_index, "iteration": iteration})

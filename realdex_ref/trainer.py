@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     # with torchrun processes rather than threads (the model is small, threads mostly wait on each other)
     "num_threads": 1,
     "device": "auto",  # auto: the GPU of this rank when there is one, else the CPU
-    "log_every": 10,  # iterations between lines of metrics.jsonl
+    "log_every": 10,  # iterations between metrics events (run log and metrics.jsonl, chapter 14)
     "step_time": None,  # seconds per iteration for the plan's expected duration (realdex plan --calibrate)
     "startup_time": 0.0,
     "save_time": 0.0,
@@ -348,14 +348,15 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     log = RunLog(out / RUN_LOG) if ranks.main else _NoLog()
     log.run_start(config=config, dataset=dataset_record(root, dataset), plan=plan.as_dict(),
                   resume=None if state is None else {"iteration": start, "pass": state["pass"],
-                                                      "checkpoint": str(checkpoint.latest(out))})
+                                                      "checkpoint": str(checkpoint.latest(out))},
+                  model={"parameters": sum(p.numel() for p in model.parameters())})
     if start >= plan.iterations:  # TRAIN-8: a finished run stays finished
         log.run_end("success", "already-complete", iteration=start)
         return out / RUN_LOG
 
     sampler = batching.EpochSampler(len(dataset), config["batch_size"], ranks.world, ranks.rank,
                                     config["drop_last"], config["seed"], shuffle=True, with_epoch=True)
-    metrics = (out / METRICS).open("a", encoding="utf-8") if ranks.main else None
+    metrics = Metrics(log, RunLog(out / METRICS) if ranks.main else _NoLog(), ranks.device)
     durations: list[float] = []
     save_times: list[float] = []
 
@@ -394,17 +395,16 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
                 while position < len(batches) and it < plan.iterations:
                     t0 = time.perf_counter()
                     group = [next(fetched) for _ in range(min(G, len(batches) - position))]
+                    fetched_at = time.perf_counter()
                     noise.manual_seed(noise_seed(config["seed"], ranks.rank, it))
                     res = train_step(net, opt, group, noise, config["latent"], ranks.device)
                     position += len(group)
                     it += 1
                     durations.append(time.perf_counter() - t0)
+                    metrics.add(res, durations[-1], fetched_at - t0, sum(len(b["hand_pose"]) for b in group) * ranks.world)
 
-                    if metrics is not None and (it % config["log_every"] == 0 or it == plan.iterations):
-                        metrics.write(f'{{"iteration": {it}, "loss": {res["loss"].item():.6g}, '
-                                      f'"reconstruction": {res["reconstruction"].item():.6g}, '
-                                      f'"kl": {res["kl"].item():.6g}, "time": {time.time():.3f}}}\n')
-                        metrics.flush()
+                    if it % config["log_every"] == 0 or it == plan.iterations:
+                        metrics.write(it)
                     if progress is not None and ranks.main:
                         progress(it, plan, eta_seconds(plan, it, durations, save_times))
                     pass_over = position == len(batches) or it == plan.iterations
@@ -417,6 +417,7 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
                         saved = True
                     asked = stop["signal"] is not None or it == config["interrupt_at"]
                     if ranks.any(asked) and it < plan.iterations:  # TRAIN-9: end this iteration, save, stop
+                        metrics.write(it)  # the segment's last iteration has its metrics too (LEARN-2)
                         if not saved:
                             save(it, it // per_pass, (it % per_pass) * G, final=False)
                         stopped = True
@@ -428,12 +429,54 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     except BaseException:  # a crash ends the segment in the log too, with what it had done
         log.run_end("aborted", "error", iteration=it)
         raise
-    finally:
-        if metrics is not None:
-            metrics.close()
     status = "aborted" if reason == "interrupted" else "success"
     log.run_end(status, reason, iteration=it)
     return out / RUN_LOG
+
+
+class Metrics:
+    """Chapter 14's metrics events: means over the iterations since the last event, written to the run log
+    and to ``metrics.jsonl`` (the same lines, for tools that want only the losses). Losses stay tensors until
+    an event is written, so a GPU is not synchronised every iteration."""
+
+    PARTS = ("reconstruction", "kl")
+
+    def __init__(self, log: Any, file: Any, device: Any) -> None:
+        self.log, self.file, self.device = log, file, device
+        self._reset()
+
+    def _reset(self) -> None:
+        self.n, self.loss, self.parts = 0, 0.0, {k: 0.0 for k in self.PARTS}
+        self.step, self.data, self.samples = 0.0, 0.0, 0
+
+    def add(self, res: dict[str, Any], seconds: float, data_seconds: float, samples: int) -> None:
+        self.n += 1
+        self.loss = self.loss + res["loss"].detach()
+        for k in self.PARTS:
+            self.parts[k] = self.parts[k] + res[k].detach()
+        self.step, self.data, self.samples = self.step + seconds, self.data + data_seconds, self.samples + samples
+
+    def write(self, iteration: int) -> None:
+        if not self.n:
+            return
+        fields: dict[str, Any] = {
+            "parts": {k: _round(float(v) / self.n) for k, v in self.parts.items()}, "iterations": self.n,
+            "step_time": self.step / self.n, "data_time": self.data / self.n,
+            "samples_per_second": self.samples / self.step if self.step > 0 else None}
+        if self.device.type == "cuda":
+            import torch
+
+            fields["device_memory"] = int(torch.cuda.max_memory_allocated(self.device))
+            torch.cuda.reset_peak_memory_stats(self.device)
+        loss = _round(float(self.loss) / self.n)  # NaN and infinities become null in the JSON (LEARN-2)
+        self.log.metrics(iteration, loss, **fields)
+        self.file.metrics(iteration, loss, **fields)
+        self._reset()
+
+
+def _round(x: float) -> float:
+    """Seven significant digits: what a float32 loss holds."""
+    return float(f"{x:.7g}")
 
 
 def eta_seconds(plan: planning.RunPlan, iteration: int, durations: list[float], save_times: list[float]) -> float | None:

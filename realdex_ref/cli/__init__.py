@@ -14,6 +14,7 @@ COMMANDS = {
     "plan": ("plan", "planned work and expected duration of a training run"),
     "train": ("train", "train the reference grasp model"),
     "check-run": ("check_run", "check a run log against its plan"),
+    "assess": ("assess", "the training assessment of a data root before a run, or of a run log after it"),
 }
 
 

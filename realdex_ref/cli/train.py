@@ -9,9 +9,7 @@ checkpoints and prints the run verdict at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -98,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     for f in verdict.findings:
         print(f"  {f['code']}: {f['message']}")
     if args.plot_loss:
-        plot_loss(Path(args.out) / trainer.METRICS, args.plot_loss)
+        from realdex_ref.lossplot import plot_loss
+
+        plot_loss(verdict, args.plot_loss)
         print(f"loss curve: {args.plot_loss}")
     if args.plot:
         from realdex_ref.cli.check_run import plot
@@ -107,22 +107,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"planned versus actual: {args.plot}")
     return 0 if verdict.clean else 1
 
-
-def plot_loss(metrics: Path, dest: str) -> None:
-    """Loss, reconstruction and KL against the iteration, from ``metrics.jsonl``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = [json.loads(line) for line in metrics.read_text(encoding="utf-8").splitlines() if line.strip()]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key in ("loss", "reconstruction", "kl"):
-        ax.plot([r["iteration"] for r in rows], [r[key] for r in rows], label=key)
-    ax.set_xlabel("iteration")
-    ax.set_yscale("log")
-    ax.set_title("training loss")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(dest)
-    plt.close(fig)
