@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from realdex_ref import layouts, safejson
-from realdex_ref.errors import DataError, LayoutError, UnsafeFileError
+from realdex_ref.errors import DataError, LayoutError, UnsafeFileError, printable
 
 MANIFEST_NAME = "realdex_manifest.json"
 ERROR, WARNING = "error", "warning"
@@ -280,14 +280,18 @@ def refuse_blocking(inv: Inventory) -> None:
     """Raise when files could not be read or the manifest is short; warn about files that are not data."""
     blocking = [p for p in inv.problems if p.code in BLOCKING]
     if blocking:
-        lines = "\n".join(f"  - {p.code}: {p.path}: {p.message}" for p in blocking[:20])
+        lines = "\n".join(f"  - {p.code}: {printable(p.path)}: {p.message}" for p in blocking[:20])
         more = f"\n  … and {len(blocking) - 20} more" if len(blocking) > 20 else ""
         raise DataError(
             f"cannot be read as training data: {len(blocking)} problem(s) (run `realdex validate {inv.root}` for all findings):\n"
             + lines + more,
             path=inv.root,
         )
-    unknown = [p.path for p in inv.problems if p.code == "UNKNOWN_FILE"]
+    skipped = [p for p in inv.problems if p.code == "FOLDER_LINK_SKIPPED"]
+    if skipped:
+        warnings.warn(f"{printable(inv.root)}: {len(skipped)} folder link(s) not walked again: "
+                      + "; ".join(f"{printable(p.path)}: {p.message}" for p in skipped[:10]), RootWarning, stacklevel=3)
+    unknown = [printable(p.path) for p in inv.problems if p.code == "UNKNOWN_FILE"]
     if unknown:
         warnings.warn(
             f"{inv.root}: {len(unknown)} file(s) are not data and were not read: {', '.join(unknown[:10])}"

@@ -39,7 +39,7 @@ from realdex_ref.safefile import open_regular
 MAX_MEMBER_BYTES = 1 * 1024**3  # one array, inflated
 MAX_FILE_BYTES = 2 * 1024**3  # all arrays of one file, inflated
 MAX_RATIO = 200  # inflated bytes per stored byte, above RATIO_FLOOR (numeric data compresses ~1-5x)
-RATIO_FLOOR = 64 * 1024**2  # small members may compress as well as they like (a NaN placeholder array)
+RATIO_FLOOR = 32 * 1024**2  # small members may compress as well as they like (a NaN placeholder array)
 MAX_MEMBERS = 1024  # a layout has about 15 keys
 MAX_HEADER_BYTES = 100_000  # an .npy header (numpy itself refuses more than 10,000 by default)
 CHUNK = 1024**2

@@ -95,6 +95,17 @@ REFERENCE = {
     'root-non-ascii-names': ('DataError', 'expected'),
     'root-non-utf8-name': ('DataError', 'expected'),
     'npy-header-shape-lies': ('DataError', 'declares shape'),
+    'npy-header-unbalanced-bracket': ('DataError', 'its header is not a Python literal'),
+    'npy-dtype-zero-itemsize': ('DataError', 'itemsize 0'),
+    'file-bare-npy-enormous-header': ('DataError', 'found a single .npy array'),
+    'zip-deflate-bomb': ('DataError', 'decompression bomb'),
+    'zip-bzip2-bomb': ('DataError', 'cannot be decompressed'),
+    'zip-many-members-bomb': ('DataError', 'decompression bomb'),
+    'zip-member-alias': ('DataError', "expected one member for the key 'qpos'"),
+    'zip-directory-swallows-members': ('DataError', "end record declares"),
+    'root-folder-symlink-loop': ('RootWarning', 'already walked'),
+    'root-folder-linked-twice': ('RootWarning', 'already walked'),
+    'root-unreadable-folder': ('DataError', 'cannot be entered'),
 }
 
 
