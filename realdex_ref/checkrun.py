@@ -288,7 +288,14 @@ def _check_checkpoints(v: Verdict, plan: dict[str, Any], events: list[dict[str, 
                 and not is_periodic(e["iteration"]):
             special.add(e["iteration"])
     ckpts = [e for e in events if e["event"] == "checkpoint" and isinstance(e.get("iteration"), int)]
-    logged = Counter(e["iteration"] for e in ckpts)
+    logged: Counter = Counter()
+    for e in events:  # a segment resumed from iteration R redoes what came after R: those are logged anew
+        resume = e.get("resume") if e["event"] == "run_start" else None
+        if isinstance(resume, dict) and isinstance(resume.get("iteration"), int):
+            for i in [i for i in logged if i > resume["iteration"]]:
+                del logged[i]
+        elif e["event"] == "checkpoint" and isinstance(e.get("iteration"), int):
+            logged[e["iteration"]] += 1
     # a segment resumed from a checkpoint proves it was published, even when a kill came between
     # its rename and its log line: it is not missing
     planned = lambda i: is_periodic(i) or i in special  # noqa: E731

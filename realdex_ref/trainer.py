@@ -24,11 +24,12 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from realdex_ref import batching, checkpoint, planning
+from realdex_ref import batching, checkpoint, planning, runlock
 from realdex_ref.runlog import RunLog
 
 RUN_LOG = "run.jsonl"
@@ -277,6 +278,13 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
 
 def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
           resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
+    """``_train`` with the run folder locked: a second trainer or resume on ``out`` is refused, naming the holder."""
+    with runlock.hold(out):
+        return _train(root, out, config, resume=resume, progress=progress, dataset=dataset)
+
+
+def _train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
+           resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
     """Train into the run folder ``out``; return the path of its run log.
 
     ``resume=True`` continues the run in ``out`` from its latest checkpoint, with that
@@ -287,12 +295,16 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
     out = Path(out)
     state = None
     if resume:
-        latest = checkpoint.latest(out)
+        found = checkpoint.resume_point(out)
+        latest = None if found is None else found[0]
         if latest is None:
             # killed before its first checkpoint: nothing was kept, so the run starts over with its logged config
             config = make_config(**_logged_config(out))
         else:
-            state = checkpoint.load(latest)
+            state = dict(found[1], resumed_from=str(latest))
+            if found[2]:  # TRAIN: a damaged newer checkpoint is passed over, and said so
+                warnings.warn(f"{out}: resuming from {latest.name}, the newest checkpoint that passes its integrity "
+                              f"check; passed over: {'; '.join(found[2])}", checkpoint.FallbackWarning, stacklevel=2)
             config = dict(state["config"])
         root = root if root is not None else config.get("root")
     else:
@@ -303,7 +315,7 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
     # --- pre-flight: the data and the plan, before any work and before torch is even imported (TRAIN-1, -11) ---
     dataset = dataset if dataset is not None else open_dataset(root, config)
     if state is not None and len(dataset) != state["plan"]["num_samples"]:
-        raise ValueError(f"{root}: the checkpoint {checkpoint.latest(out)} was made over num_samples="
+        raise ValueError(f"{root}: the checkpoint {state['resumed_from']} was made over num_samples="
                          f"{state['plan']['num_samples']} samples, the root now has num_samples={len(dataset)}; its "
                          "position in a pass means nothing over other data. Fix: resume over the same data, or start "
                          "a new run in another folder")
@@ -348,7 +360,7 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     log = RunLog(out / RUN_LOG) if ranks.main else _NoLog()
     log.run_start(config=config, dataset=dataset_record(root, dataset), plan=plan.as_dict(),
                   resume=None if state is None else {"iteration": start, "pass": state["pass"],
-                                                      "checkpoint": str(checkpoint.latest(out))})
+                                                      "checkpoint": state["resumed_from"]})
     if start >= plan.iterations:  # TRAIN-8: a finished run stays finished
         log.run_end("success", "already-complete", iteration=start)
         return out / RUN_LOG
