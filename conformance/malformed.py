@@ -757,3 +757,45 @@ LOG_CASES: list[LogCase] = [
     LogCase("log-named-pipe", _fifo_log),
     LogCase("log-device", _device_log),
 ]
+
+# ---------------------------------------------------------------- byte mutations (the fuzz test, scripts/fuzz.py)
+
+MUTATIONS = ("flip", "overwrite", "truncate", "duplicate", "zero", "max-int", "random-int")
+
+
+def valid_files() -> dict[str, bytes]:
+    """One valid file of every layout, by layout: what the mutations start from."""
+    return {SEGMENT: npz_bytes(segment_arrays()), FRAME: npz_bytes(frame_arrays()),
+            CONVERTED: npz_bytes(converted_arrays()), f"{SEGMENT}-stored": npz_bytes(segment_arrays(), zipfile.ZIP_STORED)}
+
+
+def mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
+    """``data`` with each ``(mutation, position, value)`` applied in turn; positions wrap around the data.
+
+    ``max-int`` and ``random-int`` write a 2- or 4-byte little-endian integer (sizes, offsets, counts
+    of the zip and .npy headers are such integers), the others act on bytes.
+    """
+    out = bytearray(data)
+    for op, position, value in ops:
+        if not out:
+            break
+        i = position % len(out)
+        if op == "flip":
+            out[i] ^= 1 << (value % 8)
+        elif op == "overwrite":
+            n = 1 + value % 16
+            out[i:i + n] = bytes((value * 31 + k * 17) % 256 for k in range(n))
+        elif op == "truncate":
+            del out[i:]
+        elif op == "duplicate":
+            n = 1 + value % 64
+            out[i:i] = out[i:i + n]
+        elif op == "zero":
+            out[i:i + 1 + value % 32] = bytes(len(out[i:i + 1 + value % 32]))
+        elif op == "max-int":
+            width = 2 if value % 2 else 4
+            out[i:i + width] = b"\xff" * width
+        elif op == "random-int":
+            width = 2 if value % 2 else 4
+            out[i:i + width] = (value % 256 ** width).to_bytes(width, "little")
+    return bytes(out)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from realdex_conformance import malformed
 from realdex_conformance.fswatch import FileWatch, tree
@@ -349,3 +351,26 @@ def test_reading_detecting_and_checking_write_nothing(adapter, case_dir, case: C
     assert tree(case_dir) == before, f"[{case.id}]: the files read were changed: {sorted(set(tree(case_dir).items()) ^ set(before.items()))[:5]}"
     assert not any(cwd.iterdir()), f"[{case.id}]: something was written into the working folder: {sorted(os.listdir(cwd))}"
     assert not any(tmp.iterdir()), f"[{case.id}]: something was left in the temporary folder: {sorted(os.listdir(tmp))}"
+
+
+# ---------------------------------------------------------------- SAFE-1, SAFE-11: byte mutations of valid files
+
+VALID = malformed.valid_files()
+_OPS = st.lists(st.tuples(st.sampled_from(malformed.MUTATIONS), st.integers(0, 2**20), st.integers(0, 2**32)),
+                min_size=1, max_size=4)
+
+
+@pytest.mark.clause("SAFE-1", "SAFE-11")
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.sampled_from(sorted(VALID)), ops=_OPS)
+def test_mutated_file_reads_or_is_refused_in_bounded_memory(adapter, tmp_path, base, ops):
+    """A valid file of any layout with a few bytes changed, cut or repeated: read, or refused by the
+    implementation naming the file; never an error from inside a library, never a blow-up."""
+    layout = base.removesuffix("-stored")
+    require(adapter, f"read:{layout}")
+    target = malformed.put(tmp_path, malformed.mutate(VALID[base], ops))
+    context = f"read_file({target}) [{base} with {ops}]"
+    peak, (kind, got) = traced_peak(lambda: outcome(lambda: adapter.read_file(target), context))
+    assert peak < MEMORY_LIMIT, f"{context}: expected bounded memory, {peak / 2**20:.0f} MiB were allocated"
+    if kind == "raised":
+        assert_refusal(adapter, got, target, None, context)

@@ -102,9 +102,10 @@ def _end_record(fh: BinaryIO, size: int, path: Path) -> int:
     fh.seek(size - tail)
     data = fh.read(tail)
     at = data.rfind(_EMPTY_ZIP)
-    while at != -1 and at + 22 + struct.unpack("<H", data[at + 20:at + 22])[0] != len(data):
-        at = data.rfind(_EMPTY_ZIP, 0, at)  # a signature inside the comment: not the end record
-    if at == -1 or at + 22 > len(data):
+    # the end record is the signature whose comment ends the file (a signature inside a comment is not)
+    while at != -1 and (at + 22 > len(data) or at + 22 + struct.unpack("<H", data[at + 20:at + 22])[0] != len(data)):
+        at = data.rfind(_EMPTY_ZIP, 0, at)
+    if at == -1:
         raise DataError("expected an .npz (zip) archive of arrays; found no intact zip end record (the file is "
                         "truncated or not a zip)", path=path)
     _, _, on_disk, entries, cd_size, cd_offset = struct.unpack("<HHHHII", data[at + 4:at + 20])
