@@ -33,7 +33,7 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def _depth_ok(value: Any, limit: int) -> bool:
+def depth_ok(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         v, d = stack.pop()
@@ -64,7 +64,7 @@ def loads(text: str | bytes, path: str | Path, where: str | None = None, *, max_
                     key=where) from None
     except (ValueError, MemoryError) as exc:  # _parse_int's refusal, Python's own digit limit
         raise error(f"expected JSON within bounds, found {exc}", path=path, key=where) from None
-    if not _depth_ok(value, max_depth):
+    if not depth_ok(value, max_depth):
         raise error(f"expected JSON nested at most {max_depth} deep, found it nested deeper", path=path, key=where)
     return value
 

@@ -169,10 +169,13 @@ def _logged_config(out: Path) -> dict[str, Any]:
     if not log.exists():
         raise ValueError(f"{out}: nothing to resume, the folder holds no checkpoint and no run log. Fix: start the "
                          "run without --resume, or name the folder of the run to resume")
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+    from realdex_ref import safejson
+    from realdex_ref.errors import DataError
+
+    for number, line, _ in safejson.iter_lines(log, "a run log (JSON Lines)"):
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = safejson.loads(line, log, f"line {number}")
+        except DataError:
             continue
         if isinstance(record, dict) and record.get("event") == "run_start" and isinstance(record.get("config"), dict):
             return dict(record["config"])

@@ -246,3 +246,22 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
     proc.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipeError" not in err, f"expected a quiet end, found:\n{err}"
     assert proc.returncode == 141, f"expected exit status 141 (a closed pipe), found {proc.returncode}: {err}"
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("config, says", [
+    ("a: &x [1, 2]\nb: [*x, *x]\n", "found an alias"),
+    ("batch_size: " + "[" * 200 + "]" * 200 + "\n", "nested at most 64 deep"),
+    ("fifo", "found a named pipe"),
+])
+def test_a_hostile_config_is_refused_naming_the_file(tmp_path, config, says):
+    from realdex_ref import planning
+
+    path = tmp_path / "realdex.yaml"
+    if config == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text(config)
+    with pytest.raises(DataError) as info:
+        planning.read_config(path)
+    assert str(path) in str(info.value) and says in str(info.value), f"expected {says!r} naming {path}: {info.value}"
