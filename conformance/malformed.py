@@ -336,6 +336,99 @@ def _non_finite(base: Callable[[], dict], key: str, value: float, rel: str = "dr
     return with_arrays(base, rel, **{key: change})
 
 
+# ---------------------------------------------------------------- bombs, aliases and headers numpy chokes on
+
+BOMB_BYTES = 48 * 2**20  # inflated; stored in about 50 kB (SAFE-11: above 32 MiB at more than 200:1)
+
+
+@lru_cache(maxsize=None)  # seconds to build, so once per process
+def _bomb_member(key: str, compression: int, inflated: int = BOMB_BYTES) -> bytes:
+    """An npz whose member ``key`` is a valid header and ``inflated`` bytes of zeros, streamed in
+    (never held whole), compressed with ``compression``; the other members are valid."""
+    arrays = segment_arrays()
+    buf = io.BytesIO()
+    rows = inflated // (8 * 3)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for k, v in arrays.items():
+            if k != key:
+                z.writestr(f"{k}.npy", npy_bytes(v))
+        info = zipfile.ZipInfo(f"{key}.npy")
+        info.compress_type = compression
+        with z.open(info, "w", force_zip64=False) as out:
+            out.write(npy_header("<f8", (rows, 3)))
+            zeros = bytes(2**20)
+            left = rows * 24
+            while left > 0:
+                out.write(zeros[: min(left, len(zeros))])
+                left -= len(zeros)
+    return buf.getvalue()
+
+
+def _bomb(key: str, compression: int, inflated: int = BOMB_BYTES) -> Callable[[Path], Path]:
+    return lambda folder: put(folder, _bomb_member(key, compression, inflated))
+
+
+def _many_members_bomb(folder: Path) -> Path:
+    """Three members of 16 MiB of zeros each: none is above 32 MiB, the file inflates to 48 MiB."""
+    return put(folder, _many_members_bytes())
+
+
+@lru_cache(maxsize=None)
+def _many_members_bytes() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for k, v in segment_arrays().items():
+            z.writestr(f"{k}.npy", npy_bytes(v))
+        for i in range(3):
+            with z.open(f"padding_{i}.npy", "w") as out:
+                out.write(npy_header("<f8", (2**19, 4)))
+                for _ in range(16):
+                    out.write(bytes(2**20))
+    return buf.getvalue()
+
+
+def _bare_npy_enormous(folder: Path) -> Path:
+    """A 192-byte bare .npy named .npz whose header announces 10^12 float64 (7 TiB)."""
+    return put(folder, npy_header("<f8", (10**12,)) + b"\x00" * 64)
+
+
+def _alias_members(folder: Path) -> Path:
+    """``qpos.npy`` and ``qpos`` in one archive: both are the key qpos, and they differ."""
+    members = [(f"{k}.npy", npy_bytes(v)) for k, v in segment_arrays().items()]
+    members.append(("qpos", npy_bytes(np.full((T, 22), 0.5))))
+    return put(folder, zip_bytes(members))
+
+
+def _directory_swallows_members(folder: Path) -> Path:
+    """A central-directory entry's comment length is raised to cover the next two entries: a reader
+    that trusts it sees two members fewer than the end record declares."""
+    data = bytearray(valid_npz())
+    end = bytes(data).rfind(b"PK\x05\x06")
+    (cd_offset,) = struct.unpack("<I", data[end + 16 : end + 20])
+    entries = []
+    i = cd_offset
+    while i < end:
+        n, m, k = struct.unpack("<HHH", data[i + 28 : i + 34])
+        entries.append((i, 46 + n + m + k))
+        i += 46 + n + m + k
+    # the last two members are the optional object_colors and missing_fields: a reader that trusts the
+    # directory reads the file without them and never knows
+    first, _ = entries[-3]
+    swallowed = entries[-2][1] + entries[-1][1]
+    data[first + 32 : first + 34] = struct.pack("<H", swallowed)
+    return put(folder, bytes(data))
+
+
+def _unbalanced_header(folder: Path) -> Path:
+    body = b"{'descr': '<f8', 'fortran_order': False, 'shape': (4, 22, }" + b" " * 3 + b"\n"
+    member = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body + b"\x00" * (4 * 22 * 8)
+    return put(folder, npz_bytes(segment_arrays(), qpos=member))
+
+
+def _zero_itemsize(folder: Path) -> Path:
+    return put(folder, npz_bytes(segment_arrays(), qpos=npy_header("<U0", (10**9, 22))))
+
+
 CONV = "driller/converted_data.npz"
 FRAME_REL = "driller_7/0.npz"
 # a header that promises 369 MB of float64 for a member of 64 bytes: a reader that believes it sets
@@ -387,6 +480,16 @@ FILE_CASES: list[Case] = [
     _seg("npy-data-truncated", _npy_member(npy_bytes(np.zeros((T, 22)))[:-100]), "qpos"),
     _seg("npy-header-not-a-dict", _npy_member(b"\x93NUMPY\x01\x00" + struct.pack("<H", 16) + b"[1, 2, 3]      \n"), "qpos"),
     _seg("npy-header-negative-shape", _npy_member(npy_header("<f8", (-4, 22)) + b"\x00" * 64), "qpos"),
+    _seg("npy-header-unbalanced-bracket", _unbalanced_header, "qpos"),
+    _seg("npy-dtype-zero-itemsize", _zero_itemsize, "qpos"),
+    # memory bombs and silent choices (SAFE-11, SAFE-12)
+    _seg("file-bare-npy-enormous-header", _bare_npy_enormous),
+    _seg("zip-deflate-bomb", _bomb("object_points", zipfile.ZIP_DEFLATED), "object_points"),
+    # bzip2 is slow to write: just above the 32 MiB floor
+    _seg("zip-bzip2-bomb", _bomb("object_points", zipfile.ZIP_BZIP2, 34 * 2**20), "object_points"),
+    _seg("zip-many-members-bomb", _many_members_bomb),
+    _seg("zip-member-alias", _alias_members, "qpos"),
+    _seg("zip-directory-swallows-members", _directory_swallows_members),
     # things that only unpickling could read: refused, never run
     _seg("pickle-object-array-payload", _pickle_member, "qpos"),
     Case("pickle-object-array-of-str", _object_array_member, CONVERTED, "hand_sides"),
@@ -501,6 +604,43 @@ def _non_utf8_name(root: Path) -> None:
         f.write(b"not an archive")
 
 
+def unenterable(folder: Path) -> Path:
+    """A folder the walk cannot list: mode 000, or, for root (whom modes do not stop), a link to a
+    folder of /proc that even root may not list; the case is skipped where there is none."""
+    path = folder / "sprayer"
+    if os.geteuid() != 0:
+        path.mkdir(parents=True)
+        (path / "0.npz").write_bytes(valid_npz())
+        path.chmod(0)
+        return path
+    for target in ("/proc/1/map_files", "/proc/1/root"):
+        try:
+            os.listdir(target)
+        except PermissionError:
+            path.symlink_to(target, target_is_directory=True)
+            return path
+        except OSError:
+            continue
+    import unittest
+
+    raise unittest.SkipTest("no folder here that root cannot list")
+
+
+def _outside(root: Path) -> Path:
+    """A folder of data beside the root (outside it), reached by links."""
+    return _segment(root.parent, "elsewhere/driller/0.npz").parent
+
+
+def _linked_folder(root: Path) -> None:
+    (root / "driller").symlink_to(_outside(root), target_is_directory=True)
+
+
+def _linked_twice(root: Path) -> None:
+    target = _outside(root)
+    (root / "a").symlink_to(target, target_is_directory=True)
+    (root / "b").symlink_to(target, target_is_directory=True)
+
+
 def _pickle_in(root: Path) -> None:
     put(root, pickle_payload(root.parent), "driller/1.npz")
 
@@ -518,7 +658,10 @@ ROOT_CASES: list[Case] = [
     _root_case("root-non-npz-beside-data", _in_root(_segment, lambda r: put(r, b"\x00\x05\x16\x07", "driller/.DS_Store")),
                "UNKNOWN_FILE", "driller/.DS_Store", samples=T),
     _root_case("root-mixed-layouts-one-folder", _in_root(_mixed_one_folder), "MIXED_LAYOUTS"),
-    _root_case("root-folder-symlink-loop", _in_root(_folder_loop), samples=T),
+    _root_case("root-folder-symlink-loop", _in_root(_folder_loop), "FOLDER_LINK_SKIPPED", "driller/again", samples=T),
+    _root_case("root-unreadable-folder", _in_root(_segment, unenterable), "UNREADABLE_FOLDER", "sprayer"),
+    _root_case("root-linked-folder-is-read", _in_root(_linked_folder), samples=T),
+    _root_case("root-folder-linked-twice", _in_root(_linked_twice), "FOLDER_LINK_SKIPPED", "b", samples=T),
     _root_case("root-file-symlink-loop", _in_root(_segment, _file_loop), "INVALID_FILE", "driller/1.npz"),
     _root_case("root-unreadable-file", _in_root(_segment, _unreadable_in), "INVALID_FILE", "driller/1.npz"),
     _root_case("root-named-pipe", _in_root(_segment, _fifo_in), "INVALID_FILE", "driller/1.npz"),
@@ -530,3 +673,129 @@ ROOT_CASES: list[Case] = [
 ]
 
 CASES: list[Case] = FILE_CASES + ROOT_CASES
+
+# ---------------------------------------------------------------- hostile run logs (SAFE-14)
+
+
+@dataclass(frozen=True)
+class LogCase:
+    id: str
+    build: Callable[[Path], Path]  # writes the log under the folder given; returns its path
+
+
+def _plan(num_samples: int = 100, batch_size: int = 10, passes: int = 1, ckpt_every: int | None = 5) -> dict:
+    return {"num_samples": num_samples, "batch_size": batch_size, "world_size": 1, "drop_last": False,
+            "grad_accum": 1, "passes": passes, "max_iterations": None, "ckpt_every": ckpt_every}
+
+
+def _log_start(plan: dict, **extra) -> dict:
+    return {"event": "run_start", "time": 1.0, "format": "realdex-runlog/1", "config": {},
+            "dataset": {"root": "/data", "layout": FRAME, "samples": plan["num_samples"],
+                        "counts": {FRAME: plan["num_samples"]}}, "plan": plan, "resume": None, **extra}
+
+
+def _log_lines(lines: list[str]) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        path = folder / "run.jsonl"
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        return path
+
+    return build
+
+
+def _events(*events: dict) -> Callable[[Path], Path]:
+    import json
+
+    return _log_lines([json.dumps(e) for e in events])
+
+
+def _deep_log(folder: Path) -> Path:
+    start = '{"event": "run_start", "time": 1.0, "plan": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    return _log_lines([start])(folder)
+
+
+def _huge_integer_log(folder: Path) -> Path:
+    import json
+
+    start = json.dumps(_log_start(_plan()))
+    return _log_lines([start, '{"event": "run_end", "time": 2.0, "status": "success", "reason": "completed", '
+                              '"iteration": ' + "9" * 5001 + "}"])(folder)
+
+
+def _fifo_log(folder: Path) -> Path:
+    path = folder / "run.jsonl"
+    os.mkfifo(path)
+    return path
+
+
+def _device_log(folder: Path) -> Path:
+    path = folder / "run.jsonl"
+    path.symlink_to("/dev/zero")
+    return path
+
+
+_ENORMOUS = _plan(num_samples=10**15, batch_size=1, passes=1, ckpt_every=1)
+
+LOG_CASES: list[LogCase] = [
+    LogCase("log-nested-100000-deep", _deep_log),
+    LogCase("log-integer-5001-digits", _huge_integer_log),
+    LogCase("log-dataset-is-a-list", _events(_log_start(_plan(), dataset=[1, 2]),
+                                             {"event": "run_end", "time": 2.0, "status": "success",
+                                              "reason": "completed", "iteration": 10})),
+    LogCase("log-fields-of-wrong-types", _events(_log_start(_plan(), resume="yes", config=[None]),
+                                                 {"event": "epoch_start", "time": 1.5, "pass": "zero", "iteration": [0]},
+                                                 {"event": "checkpoint", "time": 1.6, "iteration": {"a": 1}},
+                                                 {"event": "epoch_end", "time": 1.7, "pass": None, "samples_seen": "all"},
+                                                 {"event": "run_end", "time": 2.0, "status": 1, "reason": ["completed"],
+                                                  "iteration": "10"})),
+    LogCase("log-plan-values-of-wrong-types", _events(_log_start({**_plan(), "batch_size": "ten", "passes": [1]}))),
+    LogCase("log-negative-iteration", _events(_log_start(_plan()), {"event": "run_end", "time": 2.0, "status": "success",
+                                                                    "reason": "completed", "iteration": -10})),
+    LogCase("log-plan-10e15-iterations-checkpoint-every-one", _events(
+        _log_start(_ENORMOUS), {"event": "run_end", "time": 2.0, "status": "success", "reason": "completed",
+                                "iteration": 10**15})),
+    LogCase("log-named-pipe", _fifo_log),
+    LogCase("log-device", _device_log),
+]
+
+# ---------------------------------------------------------------- byte mutations (the fuzz test, scripts/fuzz.py)
+
+MUTATIONS = ("flip", "overwrite", "truncate", "duplicate", "zero", "max-int", "random-int")
+
+
+def valid_files() -> dict[str, bytes]:
+    """One valid file of every layout, by layout: what the mutations start from."""
+    return {SEGMENT: npz_bytes(segment_arrays()), FRAME: npz_bytes(frame_arrays()),
+            CONVERTED: npz_bytes(converted_arrays()), f"{SEGMENT}-stored": npz_bytes(segment_arrays(), zipfile.ZIP_STORED)}
+
+
+def mutate(data: bytes, ops: list[tuple[str, int, int]]) -> bytes:
+    """``data`` with each ``(mutation, position, value)`` applied in turn; positions wrap around the data.
+
+    ``max-int`` and ``random-int`` write a 2- or 4-byte little-endian integer (sizes, offsets, counts
+    of the zip and .npy headers are such integers), the others act on bytes.
+    """
+    out = bytearray(data)
+    for op, position, value in ops:
+        if not out:
+            break
+        i = position % len(out)
+        if op == "flip":
+            out[i] ^= 1 << (value % 8)
+        elif op == "overwrite":
+            n = 1 + value % 16
+            out[i:i + n] = bytes((value * 31 + k * 17) % 256 for k in range(n))
+        elif op == "truncate":
+            del out[i:]
+        elif op == "duplicate":
+            n = 1 + value % 64
+            out[i:i] = out[i:i + n]
+        elif op == "zero":
+            out[i:i + 1 + value % 32] = bytes(len(out[i:i + 1 + value % 32]))
+        elif op == "max-int":
+            width = 2 if value % 2 else 4
+            out[i:i + width] = b"\xff" * width
+        elif op == "random-int":
+            width = 2 if value % 2 else 4
+            out[i:i + width] = (value % 256 ** width).to_bytes(width, "little")
+    return bytes(out)

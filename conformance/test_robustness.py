@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from realdex_conformance import malformed
 from realdex_conformance.fswatch import FileWatch, tree
@@ -30,7 +32,16 @@ FINDINGS = [c for c in malformed.FILE_CASES if c.finding]
 PICKLES = [c for c in malformed.CASES if "pickle" in c.id]
 # members whose size is announced but not there: a reader that believes it allocates first
 BOMBS = ["zip-member-declared-size-enormous", "npy-header-shape-enormous", "npy-header-shape-lies", "npy-data-truncated"]
+# bombs that inflate for real, and headers that announce what no buffer may be set aside for (SAFE-11)
+INFLATION_BOMBS = ["file-bare-npy-enormous-header", "npy-dtype-zero-itemsize", "zip-deflate-bomb", "zip-bzip2-bomb",
+                   "zip-many-members-bomb"]
+SILENT_CHOICES = ["zip-member-alias", "zip-directory-swallows-members", "zip-member-duplicated"]
+WALKS = [c for c in malformed.ROOT_CASES if c.code in ("UNREADABLE_FOLDER", "FOLDER_LINK_SKIPPED")
+         or c.id == "root-linked-folder-is-read"]
 MEMORY_LIMIT = 64 * 2**20  # the cases hold a few kB; the lying header promises 369 MB
+# SAFE-11: the bombs declare what they inflate to, so a reader refuses them from their sizes, before
+# inflating; 16 MiB is far above what a valid file of the corpus (a few kB) costs, far below a bomb's 48 MiB
+BOMB_MEMORY_LIMIT = 16 * 2**20
 ids = lambda c: c.id  # noqa: E731
 
 
@@ -214,30 +225,112 @@ def test_pickle_payload_is_never_run(adapter, case_dir, case: Case):
             f"{text} [{case.id}]: the pickle payload ran (it wrote {malformed.marker_path(case_dir)}): data was unpickled")
 
 
-# ---------------------------------------------------------------- SAFE-4: sizes announced are not believed
+# ---------------------------------------------------------------- SAFE-4, SAFE-11: sizes announced are not believed
 
 
-@pytest.mark.clause("SAFE-4")
-@pytest.mark.parametrize("case_id", BOMBS)
-def test_announced_size_is_refused_before_memory_is_set_aside(adapter, case_dir, case_id: str):
-    case = next(c for c in malformed.CASES if c.id == case_id)
-    require(adapter, f"read:{case.layout}")
-    target = case.build(case_dir)
+def traced_peak(call: Callable[[], Any]) -> tuple[int, Any]:
+    """(bytes allocated at the peak of ``call`` beyond what was allocated before, its outcome)."""
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
     tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
     try:
-        kind, got = outcome(lambda: adapter.read_file(target), f"read_file on {case.id}")
+        got = call()
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         if not was_tracing:
             tracemalloc.stop()
+    return peak, got
+
+
+def assert_refused_in_bounded_memory(adapter: Any, case_dir: Path, case_id: str, limit: int = MEMORY_LIMIT) -> None:
+    case = next(c for c in malformed.CASES if c.id == case_id)
+    require(adapter, f"read:{case.layout}")
+    target = case.build(case_dir)
+    peak, (kind, got) = traced_peak(lambda: outcome(lambda: adapter.read_file(target), f"read_file on {case.id}"))
     assert kind == "raised", f"read_file({target}) [{case.id}]: expected a refusal, found it read {type(got).__name__}"
-    assert peak < MEMORY_LIMIT, (
+    assert peak < limit, (
         f"read_file({target}) [{case.id}]: expected the member refused before memory is set aside for it; "
-        f"{peak / 2**20:.0f} MiB were allocated (limit {MEMORY_LIMIT / 2**20:.0f} MiB) before the refusal: {got}")
+        f"{peak / 2**20:.0f} MiB were allocated (limit {limit / 2**20:.0f} MiB) before the refusal: {got}")
+
+
+@pytest.mark.clause("SAFE-4")
+@pytest.mark.parametrize("case_id", BOMBS)
+def test_announced_size_is_refused_before_memory_is_set_aside(adapter, case_dir, case_id: str):
+    assert_refused_in_bounded_memory(adapter, case_dir, case_id)
+
+
+@pytest.mark.clause("SAFE-11")
+@pytest.mark.parametrize("case_id", INFLATION_BOMBS)
+def test_bomb_is_refused_within_bounded_memory(adapter, case_dir, case_id: str):
+    assert_refused_in_bounded_memory(adapter, case_dir, case_id, BOMB_MEMORY_LIMIT)
+
+
+# ---------------------------------------------------------------- SAFE-12: no silent choice between members
+
+
+@pytest.mark.clause("SAFE-12", "SAFE-1")
+@pytest.mark.parametrize("case_id", SILENT_CHOICES)
+def test_two_readings_of_one_file_are_refused(adapter, case_dir, case_id: str):
+    case = next(c for c in malformed.CASES if c.id == case_id)
+    require(adapter, f"read:{case.layout}")
+    target = case.build(case_dir)
+    kind, got = outcome(lambda: adapter.read_file(target), f"read_file on {case.id}")
+    assert kind == "raised", (f"read_file({target}) [{case.id}]: expected a refusal (readers would see different "
+                              f"members), found it read {len(got) if hasattr(got, '__len__') else '?'} sample(s)")
+    assert_refusal(adapter, got, target, case.key, f"read_file({target}) [{case.id}]")
+
+
+# ---------------------------------------------------------------- SAFE-13: a root walked whole
+
+
+@pytest.mark.clause("SAFE-13", "ROOT-1")
+@pytest.mark.requires("root")
+@pytest.mark.parametrize("case", WALKS, ids=ids)
+def test_root_walk_reports_what_it_does_not_enter(adapter, case_dir, case: Case):
+    root = case.build(case_dir)
+    culprit = root / case.names if case.names else root
+    kind, inv = outcome(lambda: adapter.inspect_root(root), f"inspect_root on {case.id}")
+    assert kind == "returned", f"inspect_root({root}) [{case.id}]: expected an inventory, found {inv!r}"
+    problems = [(p.get("code"), str(p.get("path"))) for p in inv["problems"]]
+    if case.code is not None:
+        assert any(code == case.code and (named(path, culprit) or path.endswith(case.names)) for code, path in problems), (
+            f"inspect_root({root}) [{case.id}]: expected a problem {case.code} naming {culprit}, found {problems}")
+    if case.samples is not None:
+        assert inv["total_samples"] == case.samples, (
+            f"inspect_root({root}) [{case.id}]: expected {case.samples} samples, each file once, found "
+            f"{inv['total_samples']}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kind, got = outcome(lambda: adapter.read_root(root), f"read_root on {case.id}")
+    if case.refused:
+        assert kind == "raised", f"read_root({root}) [{case.id}]: expected a refusal naming {culprit} (the root would be read in part), found it read"
+        assert_refusal(adapter, got, culprit, None, f"read_root({root}) [{case.id}]")
+    else:
+        assert kind == "returned" and len(got) == case.samples, (
+            f"read_root({root}) [{case.id}]: expected {case.samples} samples, found {got if kind == 'raised' else len(got)}")
+        if case.names:
+            said = " ".join(str(w.message) for w in caught)
+            assert named(said, culprit), f"read_root({root}) [{case.id}]: expected a warning naming {culprit}, found {said!r}"
+
+
+# ---------------------------------------------------------------- SAFE-14: hostile run logs
+
+
+@pytest.mark.clause("SAFE-14")
+@pytest.mark.requires("runlog")
+@pytest.mark.parametrize("case", malformed.LOG_CASES, ids=ids)
+def test_hostile_run_log_is_refused_or_judged_in_bounded_memory(adapter, case_dir, case: malformed.LogCase):
+    path = case.build(case_dir)
+    peak, (kind, got) = traced_peak(lambda: outcome(lambda: adapter.check_run(path), f"check_run on {case.id}"))
+    assert peak < MEMORY_LIMIT, (f"check_run({path}) [{case.id}]: expected bounded memory; {peak / 2**20:.0f} MiB "
+                                 f"were allocated (limit {MEMORY_LIMIT / 2**20:.0f} MiB)")
+    if kind == "raised":
+        assert_refusal(adapter, got, path, None, f"check_run({path}) [{case.id}]")
+    else:
+        assert isinstance(got, (list, tuple)) and all(isinstance(f, dict) and "code" in f for f in got), (
+            f"check_run({path}) [{case.id}]: expected a refusal or a list of findings, found {str(got)[:300]}")
 
 
 # ---------------------------------------------------------------- SAFE-5: reading, detecting and checking write nothing
@@ -258,3 +351,26 @@ def test_reading_detecting_and_checking_write_nothing(adapter, case_dir, case: C
     assert tree(case_dir) == before, f"[{case.id}]: the files read were changed: {sorted(set(tree(case_dir).items()) ^ set(before.items()))[:5]}"
     assert not any(cwd.iterdir()), f"[{case.id}]: something was written into the working folder: {sorted(os.listdir(cwd))}"
     assert not any(tmp.iterdir()), f"[{case.id}]: something was left in the temporary folder: {sorted(os.listdir(tmp))}"
+
+
+# ---------------------------------------------------------------- SAFE-1, SAFE-11: byte mutations of valid files
+
+VALID = malformed.valid_files()
+_OPS = st.lists(st.tuples(st.sampled_from(malformed.MUTATIONS), st.integers(0, 2**20), st.integers(0, 2**32)),
+                min_size=1, max_size=4)
+
+
+@pytest.mark.clause("SAFE-1", "SAFE-11")
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.sampled_from(sorted(VALID)), ops=_OPS)
+def test_mutated_file_reads_or_is_refused_in_bounded_memory(adapter, tmp_path, base, ops):
+    """A valid file of any layout with a few bytes changed, cut or repeated: read, or refused by the
+    implementation naming the file; never an error from inside a library, never a blow-up."""
+    layout = base.removesuffix("-stored")
+    require(adapter, f"read:{layout}")
+    target = malformed.put(tmp_path, malformed.mutate(VALID[base], ops))
+    context = f"read_file({target}) [{base} with {ops}]"
+    peak, (kind, got) = traced_peak(lambda: outcome(lambda: adapter.read_file(target), context))
+    assert peak < MEMORY_LIMIT, f"{context}: expected bounded memory, {peak / 2**20:.0f} MiB were allocated"
+    if kind == "raised":
+        assert_refusal(adapter, got, target, None, context)

@@ -199,6 +199,46 @@ def test_real_cause_4_an_epoch_counter_used_as_a_pass_count(adapter, tmp_path):
     assert_flags(adapter, write(tmp_path, pass_jump_log()), "RUN-PASS-JUMP", absent=CAUSE_CODES - {"RUN-PASS-JUMP"})
 
 
+@pytest.mark.clause("RUNLOG-9")
+def test_a_finished_run_resumed_again_that_says_already_complete_is_clean(adapter, tmp_path):
+    """A kill after run_end, then a resume: the trainer rightly does nothing and logs already-complete (TRAIN-8)."""
+    earlier = clean_small()
+    t = earlier[-1]["time"] + 3600
+    events = [*earlier, run_start(t, SMALL, resume={"iteration": 30, "pass": 3, "checkpoint": "ckpt_30.pt"}),
+              run_end(t + 0.5, 30, "already-complete")]
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], f"expected no finding for a finished run resumed that says already-complete, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-13")
+def test_a_checkpoint_resumed_from_but_never_logged_is_not_missing(adapter, tmp_path):
+    """A kill between a checkpoint's rename and its log line, then a resume from it: the resume proves it exists."""
+    first, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, stop_at=15,
+                          final=False)
+    first = [e for e in first if e["event"] != "checkpoint"]  # ckpt 15 published, its line never written
+    rest, t2, it2 = passes(t + 60, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0,
+                           start_iteration=15)
+    events = [run_start(T0, SMALL), *first,
+              run_start(t + 60, SMALL, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}),
+              *[e for e in rest if not (e["event"] == "checkpoint" and e["iteration"] == 15)], run_end(t2, it2)]
+    got = codes(adapter, write(tmp_path, events))
+    assert "RUN-CKPT-MISSING" not in got, f"expected the checkpoint resumed from to count as published, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-13")
+def test_checkpoints_redone_after_a_resume_from_an_earlier_one_are_not_extra(adapter, tmp_path):
+    """A resume that passed over a damaged newest checkpoint redoes its iterations and logs them again."""
+    first, t, it = passes(T0, 0, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, stop_at=30,
+                          final=False)
+    rest, t2, it2 = passes(t + 60, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0,
+                           start_iteration=15)
+    events = [run_start(T0, SMALL), *first, run_end(t, it, "interrupted"),
+              run_start(t + 60, SMALL, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}),
+              *rest, run_end(t2, it2)]
+    got = codes(adapter, write(tmp_path, events))
+    assert "RUN-CKPT-EXTRA" not in got, f"expected checkpoints redone after the resume counted once, got {got}"
+
+
 @pytest.mark.clause("RUNLOG-10")
 def test_skipped_passes_are_a_jump(adapter, tmp_path):
     events = clean_small()

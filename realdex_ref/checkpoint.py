@@ -9,6 +9,7 @@ checkpoint is a tensor or a plain type.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -64,10 +65,85 @@ def save(state: dict[str, Any], folder: str | Path) -> Path:
     if missing:
         raise ValueError(f"a checkpoint needs the keys {', '.join(KEYS)}; missing: {', '.join(missing)}")
     folder = Path(folder)
+    digest = hashlib.sha256()
     path = write_atomic(folder / checkpoint_name(int(state["iteration"])),
-                        lambda fh: torch.save({"format": FORMAT, **state}, fh))
+                        lambda fh: torch.save({"format": FORMAT, **state}, _Hashing(fh, digest)))
+    # the digest is published after the file and before the pointer: `latest` names only a
+    # checkpoint whose digest is beside it (sha256sum's format: `sha256sum -c` checks it too)
+    write_atomic(digest_path(path), lambda fh: fh.write(f"{digest.hexdigest()}  {path.name}\n".encode()))
     write_atomic(folder / LATEST, lambda fh: fh.write(path.name.encode("utf-8") + b"\n"))
     return path
+
+
+class _Hashing:
+    """A binary file that hashes what is written through it."""
+
+    def __init__(self, fh: Any, digest: Any) -> None:
+        self.fh, self.digest = fh, digest
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return self.fh.write(data)
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+
+def digest_path(path: str | Path) -> Path:
+    """The sidecar ``ckpt_<iteration>.pt.sha256`` that holds a checkpoint's SHA-256."""
+    path = Path(path)
+    return path.with_name(path.name + ".sha256")
+
+
+def verify(path: str | Path) -> str | None:
+    """None when the checkpoint's bytes match the digest beside it, else what is wrong, in words.
+
+    A checkpoint without a digest (written before digests were kept) is not refused here;
+    ``load`` still refuses what does not read.
+    """
+    path = Path(path)
+    side = digest_path(path)
+    if not side.exists():
+        return None
+    try:
+        want = side.read_text(encoding="ascii").split()[0]
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        return f"its digest cannot be checked ({exc})"
+    found = digest.hexdigest()
+    if found != want:
+        return f"its SHA-256 is {found[:16]}…, the digest beside it says {want[:16]}…: its bytes changed after it was written"
+    return None
+
+
+def resume_point(folder: str | Path) -> tuple[Path, dict[str, Any], list[str]] | None:
+    """The newest checkpoint of ``folder`` that passes its digest and reads, its state, and a line for
+    every newer one passed over (a flipped byte, a truncated file); None when the folder has none.
+
+    The checkpoint ``latest`` names comes first, then the older ones, newest first.
+    """
+    folder = Path(folder)
+    first = latest(folder)
+    if first is None:
+        return None
+    iteration = int(_NAME.fullmatch(first.name).group(1))
+    older = sorted((p for p in folder.glob("ckpt_*.pt") if _NAME.fullmatch(p.name)
+                    and int(_NAME.fullmatch(p.name).group(1)) < iteration),
+                   key=lambda p: int(_NAME.fullmatch(p.name).group(1)), reverse=True)
+    passed: list[str] = []
+    for path in [first, *older]:
+        problem = verify(path)
+        if problem is None:
+            try:
+                return path, load(path), passed
+            except DataError as exc:
+                problem = str(exc)
+        passed.append(f"{path.name}: {problem}")
+    raise DataError("no checkpoint of the run passes its integrity check: " + "; ".join(passed) +
+                    ". Fix: start the run again in another folder", path=folder)
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -123,3 +199,7 @@ def _loads(path: Path) -> bool:
     except DataError:
         return False
     return True
+
+
+class FallbackWarning(UserWarning):
+    """A resume passed over a damaged newer checkpoint for an older good one."""

@@ -85,7 +85,7 @@ def _plan(start: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, 
             f"(RUNLOG-2); missing: {', '.join(missing) or 'passes/max_iterations'}", path=path, key=where)
     try:
         plan = planning.plan_run(**inputs, refuse_empty=False).as_dict()
-    except (PlanError, TypeError) as exc:
+    except (PlanError, TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
         raise LogError(f"the logged plan's inputs are not a plan: {exc}", path=path, key=where) from None
     return plan, logged
 
@@ -104,15 +104,20 @@ def verdict(path: str | Path) -> Verdict:
             v.add("RUN-PLAN-MISMATCH", f"the logged plan has {key}={logged[key]!r}, but its inputs give "
                   f"{plan[key]!r}; the trainer's plan arithmetic differs from chapter 9", segments[-1][0]["line"])
 
-    _check_layout(v, segments)
-    _check_empty(v, plan, events, first_line)
-    _check_resumes(v, plan, segments)
-    _check_passes(v, plan, segments)
-    reason, claims_done = _check_end(v, plan, segments)
-    _check_time(v, plan, segments, claims_done)
-    _check_checkpoints(v, plan, events, claims_done)
-    _check_samples(v, plan, events, claims_done)
-    v.learning = learning.assess(events, plan, segments[-1][0])
+    try:
+        _check_layout(v, segments)
+        _check_empty(v, plan, events, first_line)
+        _check_resumes(v, plan, segments)
+        _check_passes(v, plan, segments)
+        reason, claims_done = _check_end(v, plan, segments)
+        _check_time(v, plan, segments, claims_done)
+        _check_checkpoints(v, plan, events, claims_done)
+        _check_samples(v, plan, events, claims_done)
+        v.learning = learning.assess(events, plan, segments[-1][0])
+    except (TypeError, AttributeError, KeyError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        # a hostile log whose fields have types or values no trainer writes: refused, naming the file
+        raise LogError(f"expected the fields chapter 10 defines, with their types; a field holds something else "
+                       f"({type(exc).__name__}: {str(exc)[:200]})", path=path) from None
     for code, message, line in v.learning.findings:
         v.add(code, message, line)
     return v
@@ -126,10 +131,12 @@ def check_run(path: str | Path) -> list[dict[str, Any]]:
 def _check_layout(v: Verdict, segments: list[list[dict[str, Any]]]) -> None:
     for seg in segments:
         start = seg[0]
-        ds = start.get("dataset") or {}
+        ds = start.get("dataset")
+        if not isinstance(ds, dict) or not isinstance(ds.get("counts") or {}, dict):
+            continue  # a log of a trainer that records no dataset: nothing to compare
         layout, counts = ds.get("layout"), ds.get("counts") or {}
-        trained = ds.get("samples", counts.get(layout))
-        if not isinstance(counts, dict) or not isinstance(trained, int):
+        trained = ds.get("samples", counts.get(layout) if isinstance(layout, str) else None)
+        if not isinstance(trained, int):
             continue
         others = {k: n for k, n in counts.items() if k != layout and isinstance(n, int) and n > trained}
         if others:
@@ -162,12 +169,21 @@ def _check_resumes(v: Verdict, plan: dict[str, Any], segments: list[list[dict[st
         resume = start.get("resume")
         if not isinstance(resume, dict) or not isinstance(resume.get("iteration"), int):
             continue
+        if _says_already_complete(seg):
+            continue  # a finished run resumed again (a kill after run_end) that did nothing and said so
         if resume["iteration"] >= plan["iterations"] and plan["iterations"] > 0:
             v.add("RUN-RESUMED-FINISHED",
                   f"this segment resumed from {resume.get('checkpoint', 'a checkpoint')} at iteration "
                   f"{resume['iteration']:,}, at or past the plan's last iteration {plan['iterations']:,}: the run "
                   "was already finished and the loop had nothing to do; fix: start in a fresh run folder, or raise "
                   "the passes to train further", start["line"])
+
+
+def _says_already_complete(seg: list[dict[str, Any]]) -> bool:
+    """A segment of run_start and run_end alone, whose reason is ``already-complete`` (TRAIN-8)."""
+    ends = [e for e in seg if e["event"] == "run_end"]
+    return bool(ends) and ends[-1].get("reason") == "already-complete" and \
+        all(e["event"] in ("run_start", "run_end") for e in seg)
 
 
 def _step_epoch(config: Any) -> int | None:
@@ -260,24 +276,54 @@ def _summary(iterations: list[int]) -> str:
 
 
 def _check_checkpoints(v: Verdict, plan: dict[str, Any], events: list[dict[str, Any]], claims_done: bool) -> None:
+    """Counted, not listed: a plan may have 10^15 periodic checkpoints, the log only what it holds."""
     reached = v.iteration or 0
     every = plan["ckpt_every"]
-    expected = [i for i in range(every, min(reached, plan["iterations"]) + 1, every)] if every else []
-    if claims_done and (not expected or expected[-1] != reached):
-        expected.append(reached)
-    ckpts = [e for e in events if e["event"] == "checkpoint" and isinstance(e.get("iteration"), int)]
-    logged = Counter(e["iteration"] for e in ckpts)
+    last = min(reached, plan["iterations"])
+    periodic = last // every if every and every > 0 and last > 0 else 0
+
+    def is_periodic(i: int) -> bool:
+        return periodic > 0 and 0 < i <= last and i % every == 0
+
+    special = set()  # iterations planned beside the periodic ones
+    if claims_done and not is_periodic(reached):
+        special.add(reached)
     # a segment that stops early saves where it stopped (TRAIN-9): that checkpoint is not extra
     for e in events:
         if e["event"] == "run_end" and e.get("status") == "aborted" and isinstance(e.get("iteration"), int) \
-                and e["iteration"] not in expected:
-            expected.append(e["iteration"])
-    planned = Counter(expected)
-    missing = sorted((planned - logged).elements())
-    extra = sorted((logged - planned).elements())
-    if missing:
-        v.add("RUN-CKPT-MISSING", f"{len(missing)} planned checkpoint(s) not logged, at iteration(s) "
-              f"{_summary(missing)} (one every {every} iterations and a final one)" if every else
+                and not is_periodic(e["iteration"]):
+            special.add(e["iteration"])
+    ckpts = [e for e in events if e["event"] == "checkpoint" and isinstance(e.get("iteration"), int)]
+    logged: Counter = Counter()
+    for e in events:  # a segment resumed from iteration R redoes what came after R: those are logged anew
+        resume = e.get("resume") if e["event"] == "run_start" else None
+        if isinstance(resume, dict) and isinstance(resume.get("iteration"), int):
+            for i in [i for i in logged if i > resume["iteration"]]:
+                del logged[i]
+        elif e["event"] == "checkpoint" and isinstance(e.get("iteration"), int):
+            logged[e["iteration"]] += 1
+    # a segment resumed from a checkpoint proves it was published, even when a kill came between
+    # its rename and its log line: it is not missing
+    planned = lambda i: is_periodic(i) or i in special  # noqa: E731
+    for e in events:
+        resume = e.get("resume") if e["event"] == "run_start" else None
+        at = resume.get("iteration") if isinstance(resume, dict) else None
+        if isinstance(at, int) and at not in logged and planned(at):
+            logged[at] = 1
+    extra = sorted(i for i, n in logged.items() for _ in range(n - 1 if planned(i) else n))
+    missing_count = periodic + len(special) - sum(1 for i in logged if planned(i))
+    if missing_count > 0:
+        missing: list[int] = []
+        k = 1
+        while len(missing) < 8 and k <= periodic:  # at most len(logged) + 8 steps
+            if k * every not in logged:
+                missing.append(k * every)
+            k += 1
+        missing = sorted(missing + [i for i in special if i not in logged])[:8]
+        shown = ", ".join(f"{i:,}" for i in missing) + (f" and {missing_count - len(missing)} more"
+                                                         if missing_count > len(missing) else "")
+        v.add("RUN-CKPT-MISSING", f"{missing_count} planned checkpoint(s) not logged, at iteration(s) "
+              f"{shown} (one every {every} iterations and a final one)" if every else
               f"the final checkpoint at iteration {missing[0]:,} was not logged", None)
     if extra:
         line = next(e["line"] for e in ckpts if e["iteration"] == extra[0])

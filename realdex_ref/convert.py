@@ -8,7 +8,9 @@ never held in memory whole.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,7 @@ def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | Non
     expected = sum(e.frames for e in inv.files if e.layout == chosen)
 
     dst.parent.mkdir(parents=True, exist_ok=True)
+    recover(dst)
     staging = dst.parent / f".{dst.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -93,6 +96,55 @@ def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | Non
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ConvertResult(str(src), str(dst), chosen, to, expected, files, sorted(dropped), replaced)
+
+
+_LEFT = re.compile(r"\.(?P<name>.+)\.(?P<kind>partial|replaced)-(?P<pid>\d+)")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def recover(dst: str | Path) -> list[str]:
+    """Put right what a killed ``convert`` to ``dst`` left beside it; return what was done, in words.
+
+    Staging folders (``.DST.partial-PID``) of processes no longer alive are removed. A replaced
+    destination (``.DST.replaced-PID``) of a dead process is either the old data of a swap cut
+    between its two renames, which goes back to ``DST`` when ``DST`` is absent, or the old data
+    of a swap that finished (``DST`` is there), which is removed. A live process's folders are
+    left alone (it may be converting now).
+    """
+    dst = Path(dst)
+    done: list[str] = []
+    try:
+        names = sorted(os.listdir(dst.parent))
+    except OSError:
+        return done
+    left = [(m, dst.parent / n) for n in names if (m := _LEFT.fullmatch(n)) and m["name"] == dst.name]
+    for m, path in left:
+        if _alive(int(m["pid"])):
+            continue
+        if m["kind"] == "replaced" and not os.path.lexists(dst):
+            os.rename(path, dst)
+            done.append(f"restored {dst} from {path.name}, left by a conversion killed while it replaced it")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(f"removed {path.name}, left by a conversion killed (process {m['pid']})")
+    if done:
+        warnings.warn("; ".join(done), RecoveredWarning, stacklevel=2)
+    return done
+
+
+class RecoveredWarning(UserWarning):
+    """What ``recover`` put right, said out loud."""
 
 
 def _check_complete(staging: Path, to: str, expected: int) -> None:

@@ -6,15 +6,14 @@ never read as one of them silently: ``choose_layout`` refuses and says how to ch
 """
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from realdex_ref import layouts
-from realdex_ref.errors import DataError, LayoutError, UnsafeFileError
+from realdex_ref import layouts, safejson
+from realdex_ref.errors import DataError, LayoutError, UnsafeFileError, printable
 
 MANIFEST_NAME = "realdex_manifest.json"
 ERROR, WARNING = "error", "warning"
@@ -101,12 +100,43 @@ class Inventory:
         }
 
 
-def _walk(root: Path) -> list[Path]:
-    """Every non-folder entry under ``root``, sorted, symbolic links to files included."""
+def _walk(root: Path, problems: list[Problem]) -> list[Path]:
+    """Every non-folder entry under ``root``, sorted, symbolic links to files included (ROOT-11).
+
+    A folder that cannot be listed is reported (``UNREADABLE_FOLDER``, an error: the root would be
+    read in part). A symbolic link to a folder is followed, and every real folder is walked once:
+    a link to a folder already walked (a loop, or a second link to one folder) is not walked again
+    and is reported (``FOLDER_LINK_SKIPPED``, a warning naming the link and where it leads).
+    """
     found: list[Path] = []
-    for folder, dirs, names in os.walk(root):
-        dirs.sort()
-        found.extend(Path(folder) / n for n in names)
+    seen: dict[tuple[int, int], Path] = {}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                problems.append(Problem(str(folder), "FOLDER_LINK_SKIPPED",
+                                        f"a link to the folder {seen[key]}, which is already walked (a loop, or a "
+                                        "second link to one folder); its files are counted once", WARNING))
+                continue
+            seen[key] = folder
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Problem(str(folder), "UNREADABLE_FOLDER",
+                                    f"a folder that cannot be entered ({exc.strerror or exc}): its files would be "
+                                    "missing from the root. Fix: make it readable, or move it out of the root"))
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False  # a link loop or an unreachable target: read (and refused) as a file
+            (subfolders if is_dir else found).append(Path(entry.path))
+        stack.extend(reversed(subfolders))
     return sorted(found)
 
 
@@ -121,7 +151,7 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
     if not root.is_dir():
         raise DataError("expected a folder (a data root), found " + ("nothing" if not root.exists() else "a file"), path=root)
     inv = Inventory(str(root))
-    for path in _walk(root):
+    for path in _walk(root, inv.problems):
         if path.name == MANIFEST_NAME and path.parent == root:
             continue
         if path.suffix != ".npz":
@@ -210,13 +240,13 @@ def choose_layout(inv: Inventory, layout: str | None = None) -> str:
 def _check_manifest(root: Path, inv: Inventory) -> None:
     """Compare the counts a manifest declares with those found; a shortfall is an error (ROOT-7)."""
     path = root / MANIFEST_NAME
-    if not path.exists():
+    if not os.path.lexists(path):
         return
     try:
-        declared = json.loads(path.read_text(encoding="utf-8"))
+        declared = safejson.read_json(path, "a manifest (a JSON object of counts)")
         if not isinstance(declared, dict):
-            raise ValueError(f"expected a JSON object, found {type(declared).__name__}")
-    except (OSError, ValueError) as exc:
+            raise DataError(f"expected a JSON object, found {type(declared).__name__}", path=path)
+    except DataError as exc:
         inv.problems.append(Problem(str(path), "INVALID_MANIFEST", f"cannot be read as a manifest: {exc}"))
         return
     inv.manifest = declared
@@ -224,7 +254,12 @@ def _check_manifest(root: Path, inv: Inventory) -> None:
     if "total_samples" in declared:
         checks.append(("samples in all", declared["total_samples"], inv.total_samples))
     for group, found in (("layouts", inv.layouts), ("objects", inv.objects)):
-        for name, count in (declared.get(group) or {}).items():
+        table = declared.get(group) or {}
+        if not isinstance(table, dict):
+            inv.problems.append(Problem(str(path), "INVALID_MANIFEST",
+                                        f"{group}: expected an object of counts, found {type(table).__name__}"))
+            continue
+        for name, count in table.items():
             what = f"samples of layout {name!r}" if group == "layouts" else f"samples of object {name!r}"
             checks.append((what, count, found.get(name, 0)))
     for what, want, got in checks:
@@ -238,21 +273,25 @@ def _check_manifest(root: Path, inv: Inventory) -> None:
                                         f"declares {want} {what}, found {got}: {got - want} more than declared", WARNING, got - want))
 
 
-BLOCKING = ("INVALID_FILE", "UNSAFE_FILE", "NOT_A_LAYOUT", "MANIFEST_SHORTFALL", "INVALID_MANIFEST")
+BLOCKING = ("INVALID_FILE", "UNSAFE_FILE", "NOT_A_LAYOUT", "MANIFEST_SHORTFALL", "INVALID_MANIFEST", "UNREADABLE_FOLDER")
 
 
 def refuse_blocking(inv: Inventory) -> None:
     """Raise when files could not be read or the manifest is short; warn about files that are not data."""
     blocking = [p for p in inv.problems if p.code in BLOCKING]
     if blocking:
-        lines = "\n".join(f"  - {p.code}: {p.path}: {p.message}" for p in blocking[:20])
+        lines = "\n".join(f"  - {p.code}: {printable(p.path)}: {p.message}" for p in blocking[:20])
         more = f"\n  … and {len(blocking) - 20} more" if len(blocking) > 20 else ""
         raise DataError(
             f"cannot be read as training data: {len(blocking)} problem(s) (run `realdex validate {inv.root}` for all findings):\n"
             + lines + more,
             path=inv.root,
         )
-    unknown = [p.path for p in inv.problems if p.code == "UNKNOWN_FILE"]
+    skipped = [p for p in inv.problems if p.code == "FOLDER_LINK_SKIPPED"]
+    if skipped:
+        warnings.warn(f"{printable(inv.root)}: {len(skipped)} folder link(s) not walked again: "
+                      + "; ".join(f"{printable(p.path)}: {p.message}" for p in skipped[:10]), RootWarning, stacklevel=3)
+    unknown = [printable(p.path) for p in inv.problems if p.code == "UNKNOWN_FILE"]
     if unknown:
         warnings.warn(
             f"{inv.root}: {len(unknown)} file(s) are not data and were not read: {', '.join(unknown[:10])}"

@@ -2,6 +2,14 @@
 from __future__ import annotations
 
 
+def printable(name: object) -> str:
+    """``name`` as text that cannot forge lines or hide in a terminal: a name holding a control
+    character, a line separator or a lone surrogate (a file name that is not UTF-8) is shown as
+    ``repr`` shows it, without the quotes; any other name as it is."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
 class RealDexError(Exception):
     """Base of every error the reference raises on purpose."""
 
@@ -18,9 +26,9 @@ class DataError(RealDexError, ValueError):
         self.key = key
         where = ""
         if self.path is not None:
-            where = f"{self.path}"
+            where = printable(self.path)
             if key is not None:
-                where += f" [{key}]"
+                where += f" [{printable(key)}]"
             where += ": "
         super().__init__(where + message)
 

@@ -251,11 +251,26 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """
     import yaml
 
+    from realdex_ref.safefile import open_regular, read_bounded
+    from realdex_ref.safejson import MAX_BYTES, MAX_DEPTH, depth_ok
+
     path = Path(path)
+    what = "a training configuration (YAML)"
+    fh, _ = open_regular(path, what)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(f"cannot read the training configuration: {exc}", path=path) from None
+        with fh:
+            text = read_bounded(fh, MAX_BYTES, path, what).decode("utf-8")
+        # an alias repeats a node without its bytes (a "billion laughs" grows without bound): none in a config
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise DataError("expected a plain YAML mapping; found an alias (*name), which a training configuration "
+                            "does not need. Write the value out", path=path)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        raise DataError(f"cannot read the training configuration: {str(exc)[:300]}", path=path) from None
+    if not depth_ok(data, MAX_DEPTH):
+        raise DataError(f"expected a configuration nested at most {MAX_DEPTH} deep, found it nested deeper", path=path)
     if not isinstance(data, dict):
         raise DataError(f"expected a YAML mapping of configuration keys, found {type(data).__name__}", path=path)
     flat = _flatten(data)

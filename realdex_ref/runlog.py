@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from realdex_ref import safejson
 from realdex_ref.errors import DataError
 
 FORMAT = "realdex-runlog/1"
@@ -125,28 +126,32 @@ class RunLog:
 
 
 def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """The events of a run log, each with its 1-based ``line`` added (RUNLOG-16 refusals name it)."""
+    """The events of a run log, each with its 1-based ``line`` added (RUNLOG-16 refusals name it).
+
+    Read within the bounds of ``safejson`` (a regular file, bounded lines, depth and integers).
+    A last line without its newline that is not JSON is the half event of a process killed
+    mid-write: it is left out, as the writer itself drops it before appending (``RunLog``).
+    """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LogError(f"cannot read the run log: {exc}", path=path) from None
     events = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    for number, raw, ended in safejson.iter_lines(path, "a run log (JSON Lines)", error=LogError):
+        if not raw.strip():
             continue
         where = f"line {number}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LogError(f"expected one JSON object per line, found invalid JSON ({exc.msg})", path=path, key=where) from None
+            record = safejson.loads(raw, path, where, error=LogError)
+        except LogError:
+            if not ended:
+                break  # a torn last line
+            raise
         if not isinstance(record, dict):
             raise LogError(f"expected a JSON object, found {type(record).__name__}", path=path, key=where)
         if not isinstance(record.get("event"), str):
-            raise LogError(f"expected an 'event' name, found {record.get('event')!r}", path=path, key=where)
+            raise LogError(f"expected an 'event' name, found {str(record.get('event'))[:80]!r}", path=path, key=where)
         t = record.get("time")
-        if isinstance(t, bool) or not isinstance(t, (int, float)):
-            raise LogError(f"expected a numeric 'time' (seconds since the epoch), found {t!r}", path=path, key=where)
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise LogError(f"expected a numeric 'time' (seconds since the epoch), found {str(t)[:80]!r}",
+                           path=path, key=where)
         events.append({**record, "line": number})
     if not any(e["event"] == "run_start" for e in events):
         raise LogError("expected at least one run_start event; found none (is this a run log?)", path=path, key="line 1")

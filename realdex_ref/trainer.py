@@ -17,18 +17,18 @@ the metrics and the checkpoints.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import signal
 import sys
 import threading
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from realdex_ref import batching, checkpoint, planning
+from realdex_ref import batching, checkpoint, planning, runlock
 from realdex_ref.runlog import RunLog
 
 RUN_LOG = "run.jsonl"
@@ -168,10 +168,13 @@ def _logged_config(out: Path) -> dict[str, Any]:
     if not log.exists():
         raise ValueError(f"{out}: nothing to resume, the folder holds no checkpoint and no run log. Fix: start the "
                          "run without --resume, or name the folder of the run to resume")
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+    from realdex_ref import safejson
+    from realdex_ref.errors import DataError
+
+    for number, line, _ in safejson.iter_lines(log, "a run log (JSON Lines)"):
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
+            record = safejson.loads(line, log, f"line {number}")
+        except DataError:
             continue
         if isinstance(record, dict) and record.get("event") == "run_start" and isinstance(record.get("config"), dict):
             return dict(record["config"])
@@ -277,6 +280,13 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
 
 def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
           resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
+    """``_train`` with the run folder locked: a second trainer or resume on ``out`` is refused, naming the holder."""
+    with runlock.hold(out):
+        return _train(root, out, config, resume=resume, progress=progress, dataset=dataset)
+
+
+def _train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
+           resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
     """Train into the run folder ``out``; return the path of its run log.
 
     ``resume=True`` continues the run in ``out`` from its latest checkpoint, with that
@@ -287,12 +297,16 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
     out = Path(out)
     state = None
     if resume:
-        latest = checkpoint.latest(out)
+        found = checkpoint.resume_point(out)
+        latest = None if found is None else found[0]
         if latest is None:
             # killed before its first checkpoint: nothing was kept, so the run starts over with its logged config
             config = make_config(**_logged_config(out))
         else:
-            state = checkpoint.load(latest)
+            state = dict(found[1], resumed_from=str(latest))
+            if found[2]:  # TRAIN: a damaged newer checkpoint is passed over, and said so
+                warnings.warn(f"{out}: resuming from {latest.name}, the newest checkpoint that passes its integrity "
+                              f"check; passed over: {'; '.join(found[2])}", checkpoint.FallbackWarning, stacklevel=2)
             config = dict(state["config"])
         root = root if root is not None else config.get("root")
     else:
@@ -303,7 +317,7 @@ def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | Non
     # --- pre-flight: the data and the plan, before any work and before torch is even imported (TRAIN-1, -11) ---
     dataset = dataset if dataset is not None else open_dataset(root, config)
     if state is not None and len(dataset) != state["plan"]["num_samples"]:
-        raise ValueError(f"{root}: the checkpoint {checkpoint.latest(out)} was made over num_samples="
+        raise ValueError(f"{root}: the checkpoint {state['resumed_from']} was made over num_samples="
                          f"{state['plan']['num_samples']} samples, the root now has num_samples={len(dataset)}; its "
                          "position in a pass means nothing over other data. Fix: resume over the same data, or start "
                          "a new run in another folder")
@@ -348,7 +362,7 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     log = RunLog(out / RUN_LOG) if ranks.main else _NoLog()
     log.run_start(config=config, dataset=dataset_record(root, dataset), plan=plan.as_dict(),
                   resume=None if state is None else {"iteration": start, "pass": state["pass"],
-                                                      "checkpoint": str(checkpoint.latest(out))},
+                                                      "checkpoint": state["resumed_from"]},
                   model={"parameters": sum(p.numel() for p in model.parameters())})
     if start >= plan.iterations:  # TRAIN-8: a finished run stays finished
         log.run_end("success", "already-complete", iteration=start)

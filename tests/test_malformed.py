@@ -122,13 +122,14 @@ def test_malformed_root_is_reported(case: Case, tmp_path: Path, quiet_cwd: Path)
         with pytest.warns(dataroot.RootWarning) as caught:
             samples = dataroot.read_root(root)
         text = " ".join(str(w.message) for w in caught)
-        assert named in text and case.expected in text, f"expected a warning naming {named!r} that says {case.expected!r}: {text}"
+        assert errors.printable(named) in text and case.expected in text, (
+            f"expected a warning naming {named!r} that says {case.expected!r}: {text}")
     elif case.error is not None:
         with pytest.raises(errors.RealDexError) as info:
             dataroot.read_root(root)
         err, text = info.value, str(info.value)
         assert type(err).__name__ == case.error, f"expected {case.error}, got {type(err).__name__}: {text}"
-        assert named in text, f"expected the error to name {named!r}: {text}"
+        assert errors.printable(named) in text, f"expected the error to name {named!r} (control characters escaped): {text}"
         assert case.expected.lower() in text.lower(), f"expected the error to say {case.expected!r}: {text}"
         assert err.__cause__ is None and (err.__context__ is None or err.__suppress_context__), f"chained: {err.__context__!r}"
     else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # command name -> (module under realdex_ref.cli, one-line help)
@@ -41,7 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     if args._module is None:
         print(f"realdex {args._name}: not available in this version", file=sys.stderr)
         return 2
-    return int(args._module.run(args) or 0)
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"realdex {args._name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of our output has gone (`realdex inspect ROOT | head`): end quietly, as coreutils do;
+        # stdout is pointed at /dev/null so that the interpreter's last flush finds no closed pipe
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports for a program ended by a closed pipe
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from realdex_ref import checkrun
+    from realdex_ref.errors import printable
     from realdex_ref.runlog import LogError
 
     path = Path(args.run)
@@ -38,13 +39,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     else:
         plan = verdict.plan
-        print(f"{path}: {verdict.segments} segment(s), iteration {verdict.iteration if verdict.iteration is not None else '?'} "
+        print(f"{printable(path)}: {verdict.segments} segment(s), iteration {verdict.iteration if verdict.iteration is not None else '?'} "
               f"of {plan['iterations']:,} planned, {verdict.wall_seconds:,.1f} s of wall time"
               + (f" (model: {plan['expected_seconds_low']:,.0f} to {plan['expected_seconds_high']:,.0f} s)"
                  if plan.get("expected_seconds_low") is not None else ""))
         for f in verdict.findings:
             where = f" (line {f['line']})" if f["line"] else ""
-            print(f"  {f['code']}{where}: {f['message']}")
+            print(f"  {f['code']}{where}: {printable(f['message'])}")
         unmeasured = sorted({why for why in verdict.learning.measured.values() if why != "measured"})
         if unmeasured:
             print("  learning and resource use (chapter 14): " + "; ".join(unmeasured))

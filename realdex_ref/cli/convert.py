@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from realdex_ref.convert import convert_root
-    from realdex_ref.errors import RealDexError
+    from realdex_ref.errors import RealDexError, printable
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict(), indent=2))
         return 0
     print(
-        f"converted {result.samples} samples from {result.source} ({result.source_layout}) to {result.dest} "
+        f"converted {result.samples} samples from {printable(result.source)} ({result.source_layout}) to {printable(result.dest)} "
         f"({result.layout}, {result.files} files)" + (", replacing what was there" if result.replaced else "")
     )
     if result.dropped:

@@ -14,14 +14,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def render(inv: dict) -> str:
-    lines = [f"{inv['root']}: {inv['total_samples']} samples (frames) in {inv['files']} data file(s)"]
+    from realdex_ref.errors import printable
+
+    lines = [f"{printable(inv['root'])}: {inv['total_samples']} samples (frames) in {inv['files']} data file(s)"]
     for name, d in inv["by_layout"].items():
         lines.append(f"  layout {name}: {d['samples']} samples in {d['files']} file(s)")
         for obj, n in d["objects"].items():
-            lines.append(f"    {obj}: {n}")
+            lines.append(f"    {printable(obj)}: {n}")
     if inv["problems"]:
         lines.append(f"{len(inv['problems'])} problem(s):")
-        lines += [f"  {p['severity']} {p['code']}: {p['path']}: {p['message']}" for p in inv["problems"]]
+        lines += [f"  {p['severity']} {p['code']}: {printable(p['path'])}: {printable(p['message'])}" for p in inv["problems"]]
     return "\n".join(lines)
 
 

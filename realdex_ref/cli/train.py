@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from realdex_ref import trainer
-    from realdex_ref.errors import RealDexError
+    from realdex_ref.errors import RealDexError, printable
 
     if args.resume and any(getattr(args, k) is not None for k in _FLAGS) or (args.resume and args.config):
         print("realdex train: --resume continues with the configuration stored in the checkpoint; "
@@ -81,9 +82,24 @@ def run(args: argparse.Namespace) -> int:
             config = {**measured, **config}  # a step time given by the user wins
             if main:
                 print("calibrated: " + ", ".join(f"{k} {v:.4g} s" for k, v in measured.items()), file=sys.stderr)
-        log = trainer.train(args.root, args.out, config, resume=args.resume, progress=bar)
+        with warnings.catch_warnings():
+            warnings.showwarning = _say  # a fallback to an older checkpoint, a stale lock taken over: one line each
+            log = trainer.train(args.root, args.out, config, resume=args.resume, progress=bar)
     except (RealDexError, ValueError) as exc:  # plan refusals, used folders, unreadable data: the user's to fix
         print(f"realdex train: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a read-only folder, a folder where a file should be
+        where = f"{printable(exc.filename)}: " if exc.filename else ""
+        print(f"realdex train: cannot write the run: {where}{exc.strerror or exc}. The run folder holds the last "
+              f"complete checkpoint; fix this, then continue with: realdex train --out {printable(args.out)} --resume",
+              file=sys.stderr)
+        return 2
+    except RuntimeError as exc:
+        if "PytorchStreamWriter" not in str(exc) and "inline_container" not in str(exc):
+            raise
+        print(f"realdex train: cannot write a checkpoint into {printable(args.out)} ({str(exc).splitlines()[0]}; the "
+              "disk may be full). The last complete checkpoint is kept; free space, then continue with: "
+              f"realdex train --out {printable(args.out)} --resume", file=sys.stderr)
         return 2
     if not main:
         return 0
@@ -107,3 +123,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"planned versus actual: {args.plot}")
     return 0 if verdict.clean else 1
 
+
+
+def _say(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"realdex train: {message}", file=sys.stderr)

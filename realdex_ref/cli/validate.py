@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from realdex_ref import datachecks
-    from realdex_ref.errors import DataError
+    from realdex_ref.errors import DataError, printable
 
     try:
         findings = [f.as_dict() for f in datachecks.check_root(args.root, args.num_points, args.layout)]
@@ -28,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(findings, indent=2))
     else:
         for f in findings:
-            print(f"{f['severity']} {f['code']}: {f['path']}: {f['message']}")
-        print(f"{args.root}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+            print(f"{f['severity']} {f['code']}: {printable(f['path'])}: {printable(f['message'])}")
+        print(f"{printable(args.root)}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
     return 1 if errors or (args.strict and findings) else 0

@@ -55,3 +55,31 @@ IGNORES_WRONG_LAYOUT = Ignores("RUN-WRONG-LAYOUT")
 IGNORES_EMPTY_PASS = Ignores("RUN-EMPTY-PASS")
 IGNORES_RESUMED_FINISHED = Ignores("RUN-RESUMED-FINISHED")
 IGNORES_PASS_JUMP = Ignores("RUN-PASS-JUMP")
+
+
+class TrustsOnlyLogLines(ReferenceAdapter):
+    """Judges checkpoints and resumes by log lines alone: a finished run resumed again (already-complete)
+    is 'resumed finished', a checkpoint resumed from but never logged is 'missing', and checkpoints redone
+    after a resume from an earlier one are 'extra'."""
+
+    name = "broken-trusts-only-log-lines"
+
+    def check_run(self, path):
+        from realdex_ref.runlog import read_log
+
+        findings = list(super().check_run(path))
+        events = read_log(path)
+        plan = next(e for e in reversed(events) if e["event"] == "run_start")["plan"]
+        every, total = plan.get("ckpt_every"), plan.get("iterations", 30)
+        resumes = [e["resume"] for e in events if e["event"] == "run_start" and isinstance(e.get("resume"), dict)]
+        if any(r.get("iteration", 0) >= total for r in resumes):
+            findings.append({"code": "RUN-RESUMED-FINISHED", "clause": "RUNLOG-9", "message": "resumed", "line": None})
+        logged = [e["iteration"] for e in events if e["event"] == "checkpoint"]
+        if every and any(i not in logged for i in range(every, total + 1, every)):
+            findings.append({"code": "RUN-CKPT-MISSING", "clause": "RUNLOG-13", "message": "missing", "line": None})
+        if len(logged) != len(set(logged)):
+            findings.append({"code": "RUN-CKPT-EXTRA", "clause": "RUNLOG-13", "message": "twice", "line": None})
+        return findings
+
+
+TRUSTS_ONLY_LOG_LINES = TrustsOnlyLogLines()

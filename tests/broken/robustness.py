@@ -5,11 +5,14 @@ that only the one fault differs from a conforming reader.
 """
 from __future__ import annotations
 
+import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from realdex_ref import dataroot, npzio
 from realdex_ref.adapter import ReferenceAdapter
 
 
@@ -75,3 +78,91 @@ LEAKS_LIBRARY_ERRORS = LeaksLibraryErrors()
 UNPICKLES = Unpickles()
 CACHES_BESIDE_THE_FILE = CachesBesideTheFile()
 REFUSES_NAN = RefusesNaN()
+
+
+@contextmanager
+def _patched(module, **functions):
+    """The reference's module with some of its functions replaced, for one call (the suite runs one test at a time)."""
+    old = {name: getattr(module, name) for name in functions}
+    for name, f in functions.items():
+        setattr(module, name, f)
+    try:
+        yield
+    finally:
+        for name, f in old.items():
+            setattr(module, name, f)
+
+
+class _AnyCount(int):
+    """A member count that agrees with any directory: the end record is not cross-checked."""
+
+    def __ne__(self, other):
+        return False
+
+
+def _last_copy_wins(infos, path):
+    # as zipfile and numpy do: the key of the last member of a name is the one read
+    return {i.filename: i.filename.removesuffix(".npy") for i in infos}
+
+
+def _old_walk(root, problems):
+    # os.walk without followlinks: a folder it cannot list and a linked folder are left out in silence
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        found.extend(Path(folder) / n for n in names)
+    return sorted(found)
+
+
+class TrustsTheDirectory(ReferenceAdapter):
+    """Reads whatever the central directory lists, one copy per key, as zipfile does: an alias
+    member is chosen in silence and a directory that swallowed members is believed."""
+
+    name = "broken-trusts-the-directory"
+
+    def _trusting(self):
+        return _patched(npzio, _keys=_last_copy_wins, _end_record=lambda fh, size, path: _AnyCount(0))
+
+    def read_file(self, path):
+        with self._trusting():
+            return super().read_file(path)
+
+    def detect_layout(self, path):
+        with self._trusting():
+            return super().detect_layout(path)
+
+
+class WalksLikeOsWalk(ReferenceAdapter):
+    """Walks a root with ``os.walk``: a folder it cannot enter and a folder behind a link are left out in silence."""
+
+    name = "broken-walks-like-os-walk"
+
+    def inspect_root(self, root):
+        with _patched(dataroot, _walk=_old_walk):
+            return super().inspect_root(root)
+
+    def read_root(self, root, layout=None):
+        with _patched(dataroot, _walk=_old_walk):
+            return super().read_root(root, layout)
+
+    def check_root(self, root, num_points=1024):
+        with _patched(dataroot, _walk=_old_walk):
+            return super().check_root(root, num_points)
+
+
+class ParsesLogsWithJsonLoads(ReferenceAdapter):
+    """Looks at each line of a run log with a plain ``json.loads`` first: a nesting of 100,000 or an
+    integer of 5,001 digits ends in an error from inside the json module that names no file."""
+
+    name = "broken-parses-logs-with-json-loads"
+
+    def check_run(self, path):
+        if Path(path).is_file():  # not even this reader blocks on a named pipe or reads /dev/zero
+            for line in Path(path).read_text(encoding="utf-8").splitlines():
+                json.loads(line)
+        return super().check_run(path)
+
+
+TRUSTS_THE_DIRECTORY = TrustsTheDirectory()
+WALKS_LIKE_OS_WALK = WalksLikeOsWalk()
+PARSES_LOGS_WITH_JSON_LOADS = ParsesLogsWithJsonLoads()
