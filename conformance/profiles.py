@@ -8,7 +8,8 @@ attached to each Hypothesis test of the suite when it is collected:
   profile named with ``--hypothesis-profile``; another profile named there is the user's, for
   their tests, and the kit's tests keep the kit's;
 - a test of the suite asks for fewer examples with ``@examples(n)`` (never ``@settings``): at
-  most ``n``, and never more than the profile gives;
+  most ``n``, and never more than the profile gives; ``@health_checks_off(...)`` turns off more
+  health checks for one test;
 - unless the profile is derandomised or the user gave ``--hypothesis-seed`` (which Hypothesis
   applies to every test), the kit's tests run with one seed chosen per run and printed, so a
   failure can be rerun with it (REPORT-4). The user's tests keep Hypothesis' own seeding and
@@ -38,6 +39,7 @@ settings.register_profile(CERTIFY, max_examples=300, **_COMMON)
 settings.register_profile(TRIAGE, max_examples=15, phases=[Phase.explicit, Phase.reuse, Phase.generate], **_COMMON)
 
 _EXAMPLES = "_realdex_max_examples"
+_SUPPRESS = "_realdex_suppress_health_check"
 _APPLIED = "_realdex_settings_applied"
 
 
@@ -45,6 +47,15 @@ def examples(n: int) -> Callable:
     """Decorator for a test of the suite: at most ``n`` examples (an expensive property)."""
     def mark(test: Callable) -> Callable:
         setattr(test, _EXAMPLES, n)
+        return test
+    return mark
+
+
+def health_checks_off(*checks: HealthCheck) -> Callable:
+    """Decorator for a test of the suite: these health checks too are off (for example
+    ``function_scoped_fixture`` for a test whose fixture is meant to be shared by its examples)."""
+    def mark(test: Callable) -> Callable:
+        setattr(test, _SUPPRESS, tuple(checks))
         return test
     return mark
 
@@ -95,8 +106,14 @@ def apply(test: Callable, config: Any) -> None:
             "use @examples(n) from realdex_conformance.profiles instead of @settings"
         )
     profile = run_settings(config)
+    tuned: dict[str, Any] = {}
     cap = getattr(test, _EXAMPLES, None)
-    chosen = settings(profile, max_examples=min(cap, profile.max_examples)) if cap else settings(profile)
+    if cap:
+        tuned["max_examples"] = min(cap, profile.max_examples)
+    extra = getattr(test, _SUPPRESS, ())
+    if extra:
+        tuned["suppress_health_check"] = list(dict.fromkeys([*profile.suppress_health_check, *extra]))
+    chosen = settings(profile, **tuned)
     if hasattr(test, _APPLIED):
         # collected again in the same process (an in-process pytest run): replace, do not stack
         test._hypothesis_internal_use_settings = chosen

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from realdex_conformance import malformed
 from realdex_conformance.fswatch import FileWatch, tree
 from realdex_conformance.malformed import Case
 from realdex_conformance.plugin import require
+from realdex_conformance.profiles import health_checks_off
 
 FILE_ERRORS = [c for c in malformed.FILE_CASES if c.refused]
 FINDINGS = [c for c in malformed.FILE_CASES if c.finding]
@@ -361,7 +362,7 @@ _OPS = st.lists(st.tuples(st.sampled_from(malformed.MUTATIONS), st.integers(0, 2
 
 
 @pytest.mark.clause("SAFE-1", "SAFE-11")
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@health_checks_off(HealthCheck.function_scoped_fixture)  # tmp_path is shared by the examples on purpose
 @given(base=st.sampled_from(sorted(VALID)), ops=_OPS)
 def test_mutated_file_reads_or_is_refused_in_bounded_memory(adapter, tmp_path, base, ops):
     """A valid file of any layout with a few bytes changed, cut or repeated: read, or refused by the
