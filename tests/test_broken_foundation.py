@@ -16,7 +16,9 @@ TRIAGE = ("--hypothesis-profile=realdex-triage",)
 # the selection keeps each run short, and a selection that matches nothing fails the test for want of its clauses
 CASES = [
     ("tests.broken.foundation:READS_ONE_LAYOUT", (LAYOUTS,), "", {"LAYOUT-4", "LAYOUT-5", "LAYOUT-6"}),
-    ("tests.broken.foundation:TRANSPOSES_MATRIX", (SAMPLE, LAYOUTS), "matrix or orientation_encoding", {"SAMPLE-3", "LAYOUT-4"}),
+    # the property may draw only self-inverse rotations; the 14 realistic per-frame files never are
+    ("tests.broken.foundation:TRANSPOSES_MATRIX", (SAMPLE, LAYOUTS), "matrix or matrices or orientation_encoding",
+     {"SAMPLE-3", "LAYOUT-4"}),
     ("tests.broken.foundation:ZEROES_ROTATION", (SAMPLE, EQUIV), "matri", {"SAMPLE-3", "EQUIV-5"}),
     ("tests.broken.foundation:WRITES_FLOAT16", (LAYOUTS, EQUIV), "float32_precision or write_then_read", {"LAYOUT-9", "EQUIV-1"}),
     ("tests.broken.foundation:SWAPS_QUATERNION_ORDER", (LAYOUTS, EQUIV), "matri or orientation_encoding", {"LAYOUT-4", "EQUIV-5"}),
