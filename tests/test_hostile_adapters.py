@@ -23,8 +23,10 @@ EXPECTED = {
     "hostile_hangs": {DETECT: TIMEOUT, READ: TIMEOUT, WRITE: None},
     "hostile_types": {DETECT: "expected 'realdex-segment', found 2", READ: "expected a list of samples, found tuple",
                       WRITE: "expected a dict {'files': [paths], 'dropped': [names]}, found NoneType"},
-    # its members return at once; the kit's own checks of their enormous results run out the test's time
-    "hostile_enormous": {DETECT: SLOW_TEST, READ: "expected 120 samples, found 1999920", WRITE: SLOW_TEST},
+    # its members return at once; the kit's own checks of their enormous results either finish with a
+    # short message or, on a slow machine, run out the test's time: either is a clear failure
+    "hostile_enormous": {DETECT: (SLOW_TEST, "expected 'realdex-segment', found 'realdex-segment realdex-segment"),
+                         READ: "expected 120 samples, found 1999920", WRITE: (SLOW_TEST, "write_samples(converted)")},
 }
 
 
@@ -53,7 +55,9 @@ def test_hostile_adapter_is_reported_and_the_run_finishes(runs: dict[str, SuiteR
             assert test["outcome"] == "passed", f"{name}: expected {test['nodeid']} to pass, found {test['outcome']}: {test['message'][:500]}"
             continue
         assert test["outcome"] == "failed", f"{name}: expected {test['nodeid']} to fail, found {test['outcome']}"
-        assert words in test["message"], f"{name}: {test['nodeid']}: expected the failure to say {words!r}, found {test['message'][:500]!r}"
+        choices = words if isinstance(words, tuple) else (words,)
+        assert any(w in test["message"] for w in choices), (
+            f"{name}: {test['nodeid']}: expected the failure to say one of {choices!r}, found {test['message'][:500]!r}")
         assert len(test["message"]) < 5000, f"{name}: {test['nodeid']}: a failure message of {len(test['message'])} characters is not clear"
 
 
