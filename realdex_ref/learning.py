@@ -222,21 +222,35 @@ def _memorised(out: Learning, finite: list[tuple[int, float, int]], plan: dict[s
 
 
 def _slowdown(out: Learning, events: list[dict[str, Any]], plan: dict[str, Any]) -> None:
+    """Each segment against its own early steps: a resume may land on another machine or process
+    whose speed differs from the first segment's, which is no slowdown of a running process."""
     firsts = set()  # the first metrics event of each segment carries its warm-up: not a steady step
+    starts_at: list[int] = []
     seen_start = False
     for e in events:
         if e.get("event") == "run_start":
             seen_start = True
+            starts_at.append(e["line"])
         elif e.get("event") == "metrics" and seen_start:
             firsts.add(e["line"])
             seen_start = False
-    steps = [(it, s, line) for it, s, line in out.step_times if line not in firsts]
-    n = len(steps)
-    if n < MIN_SERIES:
-        out.measured["RUN-SLOWDOWN"] = (f"not measurable: {n} step time(s) after each segment's first, the rule "
-                                        f"needs at least {MIN_SERIES}")
+    segments: dict[int, list[tuple]] = {}
+    for it, step, line in out.step_times:
+        if line not in firsts:
+            segments.setdefault(sum(1 for s0 in starts_at if s0 < line), []).append((it, step, line))
+    longest = max((len(v) for v in segments.values()), default=0)
+    if longest < MIN_SERIES:
+        out.measured["RUN-SLOWDOWN"] = (f"not measurable: {longest} step time(s) in the longest segment after its "
+                                        f"first, the rule needs at least {MIN_SERIES}")
         return
     out.measured["RUN-SLOWDOWN"] = "measured"
+    for steps in segments.values():
+        if len(steps) >= MIN_SERIES and _slowdown_in(out, steps, plan):
+            return
+
+
+def _slowdown_in(out: Learning, steps: list[tuple], plan: dict[str, Any]) -> bool:
+    n = len(steps)
     values = [s for _, s, _ in steps]
     early = median(_quarters(values)[0])
     w = max(MIN_WINDOW, math.ceil(WINDOW_FRACTION * n))
@@ -245,7 +259,7 @@ def _slowdown(out: Learning, events: list[dict[str, Any]], plan: dict[str, Any])
     starts = list(range(n // 4, n - w + 1, max(1, w // 5)))
     medians = [median(values[i:i + w]) for i in starts]
     if not medians:
-        return
+        return False
     out.figures["slowest_window_step_time"] = max(medians)
     slow = [i for i, m in zip(starts, medians) if m >= SLOWDOWN * early]
     if slow:
@@ -257,6 +271,7 @@ def _slowdown(out: Learning, events: list[dict[str, Any]], plan: dict[str, Any])
             "RUN-SLOWDOWN",
             f"the run slowed down: from iteration {it0:,} to {it1:,} ({w} metrics events) the median step took "
             f"{median(values[first:first + w]):.4g} s, {median(values[first:first + w]) / early:.2f} times the "
-            f"{early:.4g} s of the run's first quarter (at least {SLOWDOWN} times, sustained, is a finding){vs_plan}. "
+            f"{early:.4g} s of its segment's first quarter (at least {SLOWDOWN} times, sustained, is a finding){vs_plan}. "
             "Throughput fell: look for data loading that cannot keep up (more num_workers, data on a local disk), "
             "a throttled or shared device, or memory swapping", steps[first][2]))
+    return bool(slow)
