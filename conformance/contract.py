@@ -11,6 +11,7 @@ import inspect
 from typing import Any
 
 import realdex_spec
+from realdex_conformance import features, items
 
 LAYOUTS = ("realdex-segment", "realdex-frame", "converted")
 
@@ -67,6 +68,32 @@ def load_adapter(spec: str) -> Any:
     return getattr(module, "ADAPTER", module)
 
 
+def configure(adapter: Any, options: dict[str, str], spec: str) -> None:
+    """Hand the ``--impl-option`` pairs to the adapter's ``configure(options)`` (ADAPTER-8)."""
+    if not options:
+        return
+    hook = getattr(adapter, "configure", None)
+    if not callable(hook):
+        raise AdapterError(
+            f"--impl-option {', '.join(sorted(options))}: the adapter {spec!r} has no configure(options) member to receive "
+            "them (ADAPTER-8); add one, or drop the options")
+    try:
+        hook(dict(options))
+    except Exception as exc:  # the adapter refusing an option is the user's to see, with its words
+        raise AdapterError(f"--impl-option: the adapter {spec!r} refused its options {options}: {type(exc).__name__}: {exc}") from exc
+
+
+def parse_options(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings as a mapping; a pair without ``=`` or with an empty key is refused."""
+    options: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise AdapterError(f"--impl-option {pair!r}: expected KEY=VALUE, for example --impl-option step_epoch=True")
+        options[key.strip()] = value
+    return options
+
+
 def _accepts(func: Any, params: tuple[str, ...]) -> list[str]:
     """Names in ``params`` that ``func`` cannot take by keyword."""
     try:
@@ -103,6 +130,12 @@ def check_adapter(adapter: Any, spec_version: str = realdex_spec.VERSION) -> lis
         types = getattr(adapter, "error_types")
         if not (isinstance(types, tuple) and types and all(isinstance(t, type) and issubclass(t, Exception) for t in types)):
             problems.append(f"'error_types' must be a non-empty tuple of Exception subclasses, found {types!r} (ADAPTER-6)")
+    if hasattr(adapter, "unsupported"):
+        problems.extend(features.problems(getattr(adapter, "unsupported")))
+    if hasattr(adapter, "loader_items"):
+        problems.extend(items.problems(getattr(adapter, "loader_items")))
+    if hasattr(adapter, "configure") and not callable(getattr(adapter, "configure")):
+        problems.append(f"'configure' must be callable as configure(options), found {type(adapter.configure).__name__} (ADAPTER-8)")
     for cap in sorted(declared or ()):
         if cap not in CAPABILITIES:
             problems.append(

@@ -42,28 +42,46 @@ def prefix(clause_id: str) -> str:
 
 
 NOT_RUN = "not run"
+NOT_SUPPORTED = "not supported"
+UNTESTED = (NOT_RUN, NOT_SUPPORTED)
 
 
 def clause_status(tests: Iterable[dict]) -> dict[str, str]:
     """Per clause named by ``tests``: 'passed' (every test passed), 'failing' (one failed
-    or errored), 'not passed' (skipped, or a known failure whether it failed or passed) or
-    'not run' (its tests were collected, but the run ended before any of them ran)."""
+    or errored), 'not passed' (skipped, or a known failure whether it failed or passed),
+    'not supported' (every test that ran was of a feature the adapter does not support) or
+    'not run' (its tests were collected, but the run ended before any of them ran). A test
+    of a feature not supported neither passes nor blocks a clause that other tests check."""
     outcomes: dict[str, list[str]] = {}
     for test in tests:
         for cid in test["clauses"]:
             outcomes.setdefault(cid, []).append(test["outcome"])
     status = {}
     for cid, seen in outcomes.items():
-        ran = [o for o in seen if o != NOT_RUN]
-        if not ran:
+        tested = [o for o in seen if o != NOT_SUPPORTED]
+        ran = [o for o in tested if o != NOT_RUN]
+        if all(o == NOT_RUN for o in seen):
             status[cid] = NOT_RUN
-        elif any(o in FAILING for o in ran):
-            status[cid] = "failing"
-        elif len(ran) == len(seen) and all(o == "passed" for o in ran):
-            status[cid] = "passed"
+        elif not ran:
+            status[cid] = NOT_SUPPORTED
         else:
-            status[cid] = "not passed"
+            status[cid] = _tested_status(tested, ran)
     return status
+
+
+def _tested_status(seen: list[str], ran: list[str]) -> str:
+    if any(o in FAILING for o in ran):
+        return "failing"
+    if len(ran) == len(seen) and all(o == "passed" for o in ran):
+        return "passed"
+    return "not passed"
+
+
+def not_supported(tests: Iterable[dict], prefixes: Iterable[str]) -> list[str]:
+    """The features not supported by tests of the chapters ``prefixes``, sorted."""
+    wanted = set(prefixes)
+    return sorted({t.get("feature") or "?" for t in tests if t["outcome"] == NOT_SUPPORTED
+                   and any(prefix(c) in wanted for c in t["clauses"])})
 
 
 def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] | None = None) -> list[dict]:
@@ -71,7 +89,7 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
     clauses = realdex_spec.clauses() if clauses is None else clauses
     table = levels() if table is None else table
     status = clause_status(tests)
-    tested_prefixes = {prefix(cid) for cid, state in status.items() if state != NOT_RUN}
+    tested_prefixes = {prefix(cid) for cid, state in status.items() if state not in UNTESTED}
     collected_prefixes = {prefix(cid) for cid in status}
     result: list[dict] = []
     above_reached = True
@@ -81,8 +99,9 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
             key=_natural,
         )
         untested = [p for p in level.prefixes if p not in tested_prefixes]
-        unrun = [p for p in untested if p in collected_prefixes]
-        blocking = [{"clause": cid, "status": status[cid]} for cid in required if status[cid] != "passed"]
+        unrun = [p for p in untested if any(prefix(c) == p and st == NOT_RUN for c, st in status.items())]
+        unsupported_only = [p for p in untested if p in collected_prefixes and p not in unrun]
+        blocking = [{"clause": cid, "status": status[cid]} for cid in required if status[cid] not in ("passed", NOT_SUPPORTED)]
         if untested:
             verdict = "not assessed"
         elif above_reached and not blocking:
@@ -97,6 +116,9 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
             "blocking": blocking,
             "chapters_without_tests": untested,
             "chapters_not_run": unrun,
+            "chapters_not_supported": unsupported_only,
+            "clauses_not_supported": sum(1 for cid in required if status[cid] == NOT_SUPPORTED),
+            "not_supported": not_supported(tests, level.prefixes),
         })
         above_reached = verdict == "reached"
     return result
@@ -105,13 +127,18 @@ def compute(tests: list[dict], clauses: dict | None = None, table: list[Level] |
 def describe(level: dict) -> str:
     """One line for the end of the run."""
     name, verdict = level["name"], level["status"]
+    missing = level.get("not_supported") or []
     if verdict == "reached":
-        return f"{name}: reached ({level['clauses_required']} MUST clauses pass)"
+        tail = f"; not tested, as not supported: {', '.join(missing)}" if missing else ""
+        passing = level["clauses_required"] - level.get("clauses_not_supported", 0)
+        return f"{name}: reached ({passing} MUST clauses pass{tail})"
     if verdict == "not assessed":
         unrun = level.get("chapters_not_run", [])
-        never = [p for p in level["chapters_without_tests"] if p not in unrun]
+        only = level.get("chapters_not_supported", [])
+        never = [p for p in level["chapters_without_tests"] if p not in unrun and p not in only]
         parts = ([f"no test collected for {', '.join(never)}"] if never else []) + (
-            [f"the tests of {', '.join(unrun)} were collected but did not run"] if unrun else [])
+            [f"the tests of {', '.join(unrun)} were collected but did not run"] if unrun else []) + (
+            [f"every test of {', '.join(only)} was of a feature not supported ({', '.join(missing)})"] if only else [])
         return f"{name}: not assessed ({'; '.join(parts)})"
     why = ", ".join(f"{b['clause']} {b['status']}" for b in level["blocking"][:8])
     more = len(level["blocking"]) - 8

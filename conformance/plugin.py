@@ -13,6 +13,7 @@ report and its Markdown summary (spec chapter 12), serial or under pytest-xdist 
 from __future__ import annotations
 
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import is_hypothesis_test
 
 import realdex_spec
-from realdex_conformance import contract, levels, profiles, record, xfails
+from realdex_conformance import contract, features, levels, profiles, record, rootreader, xfails
 from realdex_conformance import golden as golden_files
 from realdex_conformance import report as report_mod
 from realdex_conformance.golden import golden  # noqa: F401 (fixture)
@@ -46,6 +47,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--impl", default=None, metavar="PKG",
         help=f"implementation under test: 'module' or 'module:attribute' naming its adapter (fallback: ${IMPL_ENV})",
+    )
+    group.addoption(
+        "--impl-option", dest="impl_options", action="append", default=[], metavar="KEY=VALUE",
+        help="a setting for the adapter, handed to its configure(options) at session start (repeatable; spec chapter 4, "
+        "ADAPTER-8): for example --impl-option config=train.yaml --impl-option step_epoch=True",
     )
     group.addoption(
         "--conformance-report", default=None, metavar="FILE",
@@ -94,6 +100,11 @@ def impl_spec(config: pytest.Config) -> str | None:
     return config.getoption("impl", default=None) or os.environ.get(IMPL_ENV) or None
 
 
+def impl_options(config: pytest.Config) -> dict[str, str]:
+    """The ``--impl-option KEY=VALUE`` pairs of the run, as a mapping."""
+    return contract.parse_options(list(config.getoption("impl_options", default=None) or []))
+
+
 def active(config: pytest.Config) -> bool:
     return impl_spec(config) is not None
 
@@ -105,6 +116,7 @@ def _is_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "clause(*ids): the specification clauses this test checks")
     config.addinivalue_line("markers", "requires(*capabilities): adapter capabilities this test needs")
+    config.addinivalue_line("markers", "feature(*names): optional features (spec chapter 4) this test needs")
     if not active(config):
         return
     required = config.getoption("require_level")
@@ -120,6 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
     spec = impl_spec(config)
     try:
         adapter = contract.load_adapter(spec)
+        contract.configure(adapter, impl_options(config), spec)
     except contract.AdapterError as exc:
         raise pytest.UsageError(str(exc)) from None
     problems = contract.check_adapter(adapter)
@@ -127,9 +140,13 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"the adapter {spec!r} cannot be put under test (spec chapter 4):\n  - " + "\n  - ".join(problems)
         )
+    features.configure(adapter)
     watchdog = Watchdog(config.getoption("conformance_timeout"), config.getoption("conformance_test_timeout"))
     config.stash[_WATCHDOG_KEY] = watchdog
-    config.stash[_ADAPTER_KEY] = GuardedAdapter(adapter, watchdog)
+    guarded: Any = GuardedAdapter(adapter, watchdog)
+    if rootreader.needs_shim(adapter):
+        guarded = rootreader.RootFileReader(guarded, rootreader.workdir())
+    config.stash[_ADAPTER_KEY] = guarded
     config.stash[_RESULTS_KEY] = record.Results()
     config.stash[_COLLECTED_KEY] = record.Collected()
     config.stash[_DESELECTED_KEY] = []
@@ -150,6 +167,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"realdex conformance: spec {realdex_spec.VERSION}; implementation under test: {adapter.name} {adapter.version} "
         f"(targets spec {adapter.spec_version}; from {impl_spec(config)})",
         f"capabilities: {caps}",
+        *([f"not supported (declared by the adapter): {', '.join(sorted(features.declared(adapter)))}"]
+          if features.declared(adapter) else []),
         f"hypothesis (the suite's tests): profile {hyp['profile']}, {seed}",
     ]
 
@@ -235,6 +254,8 @@ def pytest_runtest_setup(item: pytest.Item) -> Any:
         for mark in item.iter_markers("requires"):
             for cap in mark.args:
                 require(adapter, cap)
+        for mark in item.iter_markers("feature"):
+            features.need(adapter, *mark.args)
         watchdog.begin()
         watchdog.resume()
     try:
@@ -273,7 +294,10 @@ def require(adapter: Any, capability: str) -> None:
     """Skip the running test unless the adapter declares ``capability``."""
     if capability not in contract.CAPABILITIES:
         raise ValueError(f"the kit asks for capability {capability!r}, which chapter 4 does not define")
-    if capability not in set(adapter.capabilities):
+    caps = set(adapter.capabilities)
+    if capability.startswith("read:") and rootreader.needs_shim(adapter):
+        return  # its files are read through roots of their own (spec chapter 4)
+    if capability not in caps:
         pytest.skip(f"{adapter.name} does not declare capability {capability!r}")
 
 
@@ -365,6 +389,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if not active(config):
         return
+    shim = config.stash.get(_ADAPTER_KEY, None)
+    if isinstance(shim, rootreader.RootFileReader):
+        shutil.rmtree(shim._workdir, ignore_errors=True)
     if _is_worker(config):
         config.workeroutput["realdex"] = config.stash[_COLLECTED_KEY].to_json()
         return
@@ -424,6 +451,21 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if len(failures) > _SHOWN:
             write(f"... and {len(failures) - _SHOWN} more (all are in --conformance-report)")
     _summarise_xfails(terminalreporter, config, tests)
+    _summarise_not_supported(terminalreporter, config, tests)
+
+
+def _summarise_not_supported(terminalreporter: Any, config: pytest.Config, tests: list[dict]) -> None:
+    """One line per feature the adapter does not support: its reason and how many tests it left untested."""
+    by_feature: dict[str, int] = {}
+    for test in tests:
+        if test["outcome"] == levels.NOT_SUPPORTED:
+            by_feature[test.get("feature") or "?"] = by_feature.get(test.get("feature") or "?", 0) + 1
+    if not by_feature:
+        return
+    reasons = features.declared(config.stash[_ADAPTER_KEY])
+    terminalreporter.section("RealDex: not supported (declared by the adapter; neither passed nor failed)")
+    for feature, count in sorted(by_feature.items()):
+        terminalreporter.write_line(f"{feature}: {count} test{'s' if count != 1 else ''} not run ({reasons.get(feature, '?')})")
 
 
 def _coverage_and_levels(terminalreporter: Any, tests: list[dict], computed: list[dict], partial: list[str]) -> None:

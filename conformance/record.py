@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from realdex_conformance import features
 from realdex_conformance.collect import SUITE_DIR, in_suite
 
 NOT_RUN = "not run"
@@ -132,7 +133,11 @@ def _fold(entry: dict, report: pytest.TestReport) -> None:
     elif report.skipped and wasxfail is not None:
         entry["outcome"], entry["message"] = "xfailed", wasxfail
     elif report.skipped and entry["outcome"] == "passed":
-        entry["outcome"], entry["message"] = "skipped", short(report)
+        message = short(report)
+        feature = features.from_message(message)
+        entry["outcome"], entry["message"] = ("skipped", message) if feature is None else (features.OUTCOME, message)
+        if feature is not None:
+            entry["feature"] = feature
     elif report.passed and report.when == "call" and wasxfail is not None:
         entry["outcome"] = "xpassed"
         entry["message"] = f"passed although listed as a known failure; remove its entry ({wasxfail})"

@@ -21,11 +21,11 @@ from urllib.parse import quote
 import realdex_spec
 from realdex_conformance import levels as _levels
 
-REPORT_VERSION = "2.0"
+REPORT_VERSION = "2.1"
 KIT_DISTRIBUTION = "realdex-conformance"
 KIT_DIR = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = realdex_spec.SPEC_DIR / "report.schema.json"
-OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", _levels.NOT_RUN)
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed", _levels.NOT_RUN, _levels.NOT_SUPPORTED)
 
 _BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
 
@@ -124,11 +124,14 @@ def chapter_rows(tests: list[dict], clauses: dict | None = None) -> list[dict]:
         row = rows.setdefault(clause.chapter, {
             "chapter": clause.chapter, "prefix": _levels.prefix(clause.id),
             "clauses": 0, "checked": 0, "passed": 0, "failing": 0, "not_passed": 0, "gating_not_passed": 0, "not_run": 0,
+            "not_supported": 0,
         })
         row["clauses"] += 1
         state = status.get(clause.id)
         if state == _levels.NOT_RUN:
             row["not_run"] += 1
+        elif state == _levels.NOT_SUPPORTED:
+            row["not_supported"] += 1
         elif state is not None:
             row["checked"] += 1
             row[{"passed": "passed", "failing": "failing", "not passed": "not_passed"}[state]] += 1
@@ -211,6 +214,10 @@ def markdown(document: dict) -> str:
     colors = {"reached": "brightgreen", "not reached": "red", "not assessed": "lightgrey"}
     for level in document["levels"]:
         lines.append(f"| {level['name']} | {_badge(level['name'], level['status'], colors[level['status']])} |")
+    missing = sorted({f for level in document["levels"] for f in level.get("not_supported", [])})
+    if missing:
+        lines += ["", "Not tested, as the implementation does not support them (spec chapter 4): "
+                  + ", ".join(f"`{f}`" for f in missing) + "."]
     lines += ["", "| chapter | clauses | checked | passed | failing | badge |", "|---|---|---|---|---|---|"]
     for row in document["chapters"]:
         color = badge_color(row)
