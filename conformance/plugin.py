@@ -311,6 +311,15 @@ def adapter(pytestconfig: pytest.Config) -> Any:
     return found
 
 
+@pytest.fixture(scope="session")
+def implementation(pytestconfig: pytest.Config) -> tuple[str, dict[str, str]]:
+    """How another process loads the implementation under test: its ``--impl`` and its options."""
+    spec = impl_spec(pytestconfig)
+    if spec is None:
+        pytest.fail(f"no implementation under test: pass --impl=PKG or set {IMPL_ENV}")
+    return spec, impl_options(pytestconfig)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield

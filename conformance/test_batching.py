@@ -11,15 +11,18 @@ import math
 from collections import Counter
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
+
+from realdex_conformance import features
 
 pytestmark = pytest.mark.requires("batching")
 
 PLAN_KEYS = ("num_samples", "batch_size", "world_size", "drop_last", "samples_per_rank",
              "batches_per_epoch", "dropped_per_epoch", "padded_per_epoch")
 
-sizes = st.integers(0, 400)
+sizes = st.integers(0, 400)       # a plan is a description: BATCH-1 holds for N = 0
+samples = st.integers(1, 400)     # an epoch of an empty dataset is never drawn: BATCH-8 refuses its plan first
 batch_sizes = st.integers(1, 48)
 world_sizes = st.integers(1, 8)
 seeds = st.integers(0, 2**31 - 1)
@@ -61,6 +64,7 @@ def where(n, b, w, drop_last, seed=None, epoch=None) -> str:
 @pytest.mark.clause("BATCH-1")
 @given(n=sizes, b=batch_sizes, w=world_sizes, drop_last=st.booleans())
 def test_plan_follows_the_table(adapter, n, b, w, drop_last):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     plan = get_plan(adapter, n, b, w, drop_last)
     want = expected_plan(n, b, w, drop_last)
     got = {k: plan[k] for k in want}
@@ -75,10 +79,10 @@ def test_plan_follows_the_table(adapter, n, b, w, drop_last):
     "n, b, w, drop_last, batches, dropped, padded",
     [
         pytest.param(8, 32, 1, True, 0, 8, 0, id="user-8-samples-batch-32-drop-last"),
-        pytest.param(8, 32, 1, False, 1, 0, 0, id="user-8-samples-batch-32-keep-last"),
-        pytest.param(14380, 32, 1, False, 450, 0, 0, id="full-data-batch-32"),
+        pytest.param(8, 32, 1, False, 1, 0, 0, id="user-8-samples-batch-32-keep-last", marks=pytest.mark.feature("batching:keep-last")),
+        pytest.param(14380, 32, 1, False, 450, 0, 0, id="full-data-batch-32", marks=pytest.mark.feature("batching:keep-last")),
         pytest.param(14380, 32, 1, True, 449, 12, 0, id="full-data-batch-32-drop-last"),
-        pytest.param(14380, 32, 3, False, 150, 0, 2, id="full-data-batch-32-three-ranks"),
+        pytest.param(14380, 32, 3, False, 150, 0, 2, id="full-data-batch-32-three-ranks", marks=pytest.mark.feature("batching:keep-last")),
     ],
 )
 def test_worked_figures(adapter, n, b, w, drop_last, batches, dropped, padded):
@@ -89,8 +93,9 @@ def test_worked_figures(adapter, n, b, w, drop_last, batches, dropped, padded):
 
 
 @pytest.mark.clause("BATCH-2")
-@given(n=sizes, b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds, epoch=epochs)
+@given(n=samples, b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds, epoch=epochs)
 def test_every_rank_gets_the_planned_number_of_batches(adapter, n, b, w, drop_last, seed, epoch):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     planned = get_plan(adapter, n, b, w, drop_last)["batches_per_epoch"]
     counts = [len(batches) for batches in all_ranks(adapter, n, b, w, drop_last, seed, epoch)]
     assert counts == [planned] * w, (
@@ -99,6 +104,7 @@ def test_every_rank_gets_the_planned_number_of_batches(adapter, n, b, w, drop_la
 
 
 @pytest.mark.clause("BATCH-3", "BATCH-6")
+@pytest.mark.feature("batching:keep-last")
 @given(n=st.integers(1, 400), b=batch_sizes, w=world_sizes, seed=seeds, epoch=epochs, shuffle=st.booleans())
 def test_without_drop_last_every_sample_is_seen_and_only_padding_repeats(adapter, n, b, w, seed, epoch, shuffle):
     padded = get_plan(adapter, n, b, w, False)["padded_per_epoch"]
@@ -129,8 +135,9 @@ def test_with_drop_last_no_sample_twice_and_the_dropped_are_counted(adapter, n, 
 
 
 @pytest.mark.clause("BATCH-5")
-@given(n=sizes, b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds)
+@given(n=samples, b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds)
 def test_batch_sizes(adapter, n, b, w, drop_last, seed):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     for rank, batches in enumerate(all_ranks(adapter, n, b, w, drop_last, seed)):
         sizes_ = [len(x) for x in batches]
         assert all(1 <= s <= b for s in sizes_), f"{where(n, b, w, drop_last)} rank {rank}: batch sizes {sizes_} outside 1..{b}"
@@ -143,6 +150,7 @@ def test_batch_sizes(adapter, n, b, w, drop_last, seed):
 @pytest.mark.clause("BATCH-6")
 @given(n=st.integers(1, 400), b=batch_sizes, w=st.integers(2, 8), drop_last=st.booleans(), seed=seeds, epoch=epochs)
 def test_ranks_share_samples_only_through_padding(adapter, n, b, w, drop_last, seed, epoch):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     plan = get_plan(adapter, n, b, w, drop_last)
     ranks = [{i for batch in rank for i in batch} for rank in all_ranks(adapter, n, b, w, drop_last, seed, epoch)]
     shared = sum(len(ranks[r] & ranks[q]) for r in range(w) for q in range(r + 1, w))
@@ -160,21 +168,24 @@ def test_ranks_share_samples_only_through_padding(adapter, n, b, w, drop_last, s
 @pytest.mark.clause("BATCH-7")
 @given(n=st.integers(10, 400), b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds, epoch=epochs)
 def test_shuffle_is_reproducible_and_differs_by_epoch_and_seed(adapter, n, b, w, drop_last, seed, epoch):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     first = all_ranks(adapter, n, b, w, drop_last, seed, epoch)
     again = all_ranks(adapter, n, b, w, drop_last, seed, epoch)
     assert first == again, f"{where(n, b, w, drop_last, seed, epoch)}: the same epoch asked twice gave different batches"
-    whole = get_plan(adapter, n, 1, 1, False)  # one rank, batch 1: the order itself
+    keep = features.supports(adapter, "batching:keep-last")  # one rank, batch 1: nothing to drop either way
+    whole = get_plan(adapter, n, 1, 1, not keep)  # one rank, batch 1: the order itself
     assert whole["batches_per_epoch"] == n, f"expected {n} batches of one sample, found {whole['batches_per_epoch']}"
-    order = [x for batch in all_ranks(adapter, n, 1, 1, False, seed, epoch)[0] for x in batch]
-    following = [x for batch in all_ranks(adapter, n, 1, 1, False, seed, epoch + 1)[0] for x in batch]
-    other_seed = [x for batch in all_ranks(adapter, n, 1, 1, False, seed + 1, epoch)[0] for x in batch]
+    order = [x for batch in all_ranks(adapter, n, 1, 1, not keep, seed, epoch)[0] for x in batch]
+    following = [x for batch in all_ranks(adapter, n, 1, 1, not keep, seed, epoch + 1)[0] for x in batch]
+    other_seed = [x for batch in all_ranks(adapter, n, 1, 1, not keep, seed + 1, epoch)[0] for x in batch]
     assert order != following, f"N={n}, seed={seed}: epochs {epoch} and {epoch + 1} have the same order {order[:10]}..."
     assert order != other_seed, f"N={n}, epoch={epoch}: seeds {seed} and {seed + 1} give the same order {order[:10]}..."
 
 
 @pytest.mark.clause("BATCH-7")
-@given(n=sizes, b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds, epoch=epochs)
+@given(n=samples, b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=seeds, epoch=epochs)
 def test_without_shuffle_the_order_is_the_dataset_order_dealt_to_ranks(adapter, n, b, w, drop_last, seed, epoch):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     ranks = all_ranks(adapter, n, b, w, drop_last, seed, epoch, shuffle=False)
     per_rank = get_plan(adapter, n, b, w, drop_last)["samples_per_rank"]
     padded = (list(range(n)) * (1 + per_rank * w // max(n, 1)))[: per_rank * w]
@@ -187,6 +198,7 @@ def test_without_shuffle_the_order_is_the_dataset_order_dealt_to_ranks(adapter, 
 @pytest.mark.clause("BATCH-8")
 @given(n=st.integers(0, 200), b=st.integers(1, 64), w=world_sizes, drop_last=st.booleans(), min_batches=st.integers(1, 5))
 def test_a_plan_below_the_minimum_is_refused_with_numbers_and_fixes(adapter, n, b, w, drop_last, min_batches):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     batches = get_plan(adapter, n, b, w, drop_last)["batches_per_epoch"]
     kwargs = dict(num_samples=n, batch_size=b, world_size=w, drop_last=drop_last, min_batches=min_batches)
     if batches >= min_batches:
@@ -216,8 +228,9 @@ def test_user_case_8_samples_batch_32_is_refused(adapter):
 
 
 @pytest.mark.clause("BATCH-10")
-@given(n=sizes, b=batch_sizes, w=world_sizes, drop_last=st.booleans())
+@given(n=samples, b=batch_sizes, w=world_sizes, drop_last=st.booleans())
 def test_left_out_samples_are_bounded(adapter, n, b, w, drop_last):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     plan = get_plan(adapter, n, b, w, drop_last)
     assert 0 <= plan["dropped_per_epoch"] < b * w, f"{where(n, b, w, drop_last)}: dropped {plan['dropped_per_epoch']}, must be < B×W = {b * w}"
     assert 0 <= plan["padded_per_epoch"] < w, f"{where(n, b, w, drop_last)}: padded {plan['padded_per_epoch']}, must be < W = {w}"
@@ -227,6 +240,7 @@ def test_left_out_samples_are_bounded(adapter, n, b, w, drop_last):
 @given(n=st.integers(1, 300), b=batch_sizes, w=world_sizes, drop_last=st.booleans(), seed=st.integers(0, 10_000),
        epoch=st.integers(0, 100), shuffle=st.booleans())
 def test_order_is_that_of_distributed_sampler(adapter, n, b, w, drop_last, seed, epoch, shuffle):
+    assume(drop_last or features.supports(adapter, "batching:keep-last"))  # drawn only where supported (ADAPTER-7)
     # torch's own sampler is the oracle; the rest of chapter 7 runs without PyTorch
     DistributedSampler = pytest.importorskip("torch.utils.data", reason="BATCH-11 compares with torch's DistributedSampler: "
                                              "install PyTorch to check it").DistributedSampler

@@ -304,8 +304,8 @@ def refuse_blocking(inv: Inventory) -> None:
 def open_root(root: str | Path, layout: str | None = None, *, visit: Callable[[layouts.FileData], None] | None = None) -> tuple[Inventory, str]:
     """Scan ``root``, refuse what cannot be trained on, and return the inventory and the chosen layout."""
     inv = scan(root, visit=visit)
+    refuse_blocking(inv)  # first: a root whose files are broken is refused for them, not for what is left
     chosen = choose_layout(inv, layout)
-    refuse_blocking(inv)
     return inv, chosen
 
 
