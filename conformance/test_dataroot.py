@@ -161,13 +161,9 @@ def test_a_file_that_is_not_data_is_not_ignored_in_silence(adapter, tmp_path):
     (tmp_path / "driller_0" / "labels.csv").write_text("a,b\n")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            samples = adapter.read_root(root=tmp_path, layout=None)
-        except Exception as exc:  # refusing is allowed, if it names the file
-            assert "labels.csv" in str(exc), f"the refusal must name labels.csv: {exc}"
-            return
+        samples = adapter.read_root(root=tmp_path, layout=None)  # a file that is not data never stops a root's reading
     said = " ".join(str(w.message) for w in caught)
-    assert "labels.csv" in said, f"read_root must warn about labels.csv (or refuse); warnings: {said!r}"
+    assert "labels.csv" in said, f"read_root must warn about labels.csv (a Python warning naming it); warnings: {said!r}"
     assert len(samples) == written["num_frames"], f"expected {written['num_frames']} samples (the frames written), found {len(samples)}"
 
 

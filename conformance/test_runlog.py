@@ -375,3 +375,17 @@ def test_an_event_of_another_name_is_ignored(adapter, tmp_path):
     events.insert(5, {"event": "note", "time": T0 + 3.0, "text": "learning rate halved"})
     got = codes(adapter, write(tmp_path, events))
     assert got == [], f"a clean run that also logs 'eval' and 'note' events: expected no finding, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-14", "RUNLOG-13")
+def test_a_pass_redone_after_a_kill_counts_once(adapter, tmp_path):
+    """Killed after pass 1's epoch_end and before its next checkpoint, the run resumes from iteration 15 and redoes
+    the rest of pass 1: pass 1 is logged twice, the last epoch_end of a pass is the one that counts (300 samples)."""
+    first, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    t2 = t + 60  # killed: no run_end; the latest checkpoint is ckpt_15
+    second, t3, it3 = passes(t2, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, start_iteration=15)
+    events = [run_start(T0, SMALL), *first,
+              run_start(t2, SMALL, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}), *second, run_end(t3, it3)]
+    assert (it, it3) == (20, 30), f"the hand-made log must reach 20 before the kill and end at 30; found {it} and {it3}"
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], f"a run killed after pass 1 and resumed to its end, pass 1 logged twice: expected no finding, got {got}"
