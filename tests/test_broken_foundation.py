@@ -29,6 +29,7 @@ CASES = [
     ("tests.broken.foundation:REFUSES_PLACEHOLDER_MATRIX", (LAYOUTS,), "nan_matrix", {"LAYOUT-10"}),
     ("tests.broken.foundation:PASSES_HAND_SIDE_THROUGH", (LAYOUTS,), "other_than_right", {"LAYOUT-7"}),
     ("tests.broken.foundation:VALIDATOR_CHECKS_JOINT_LIMITS", (SAMPLE,), "validator", {"SAMPLE-6"}),
+    ("tests.broken.foundation:WRITES_BYTES_HAND_SIDES", (EQUIV,), "another_reader", {"LAYOUT-9"}),
 ]
 
 

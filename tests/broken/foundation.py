@@ -173,6 +173,22 @@ class ValidatorChecksJointLimits(ReferenceAdapter):
                 raise ValueError(f"qpos: expected {joint['name']} within [{joint['lower']}, {joint['upper']}], found {angle}")
 
 
+class WritesBytesHandSides(ReferenceAdapter):
+    """Writes hand_sides as bytes (dtype S), as a conversion from HDF5 or Python 2 would: other readers may refuse them."""
+
+    name = "broken-writes-bytes-hand-sides"
+
+    def write_samples(self, samples, dest, layout):
+        result = super().write_samples(samples, dest, layout)
+        for path in result["files"]:
+            arrays = load_npz(Path(path))
+            if "hand_sides" in arrays:
+                arrays["hand_sides"] = np.char.encode(arrays["hand_sides"], "ascii")
+                with open(path, "wb") as fh:
+                    np.savez_compressed(fh, **arrays)
+        return result
+
+
 READS_ONE_LAYOUT = ReadsOneLayout()
 TRANSPOSES_MATRIX = TransposesMatrix()
 ZEROES_ROTATION = ZeroesUnconvertedRotation()
@@ -184,3 +200,4 @@ REFUSES_EXTRA_KEYS = RefusesExtraKeys()
 REFUSES_PLACEHOLDER_MATRIX = RefusesPlaceholderMatrix()
 PASSES_HAND_SIDE_THROUGH = PassesHandSideThrough()
 VALIDATOR_CHECKS_JOINT_LIMITS = ValidatorChecksJointLimits()
+WRITES_BYTES_HAND_SIDES = WritesBytesHandSides()
