@@ -204,6 +204,9 @@ def read_raw(path: str | Path) -> list[dict[str, Any]]:
         if "object_scales" in arrays:
             columns["object_scale"] = [float(x) for x in arrays["object_scales"]]
         if "hand_sides" in arrays:
+            if arrays["hand_sides"].dtype.kind != "U":  # a writer writes text as numpy unicode (LAYOUT-9)
+                raise ValueError(f"{path}: hand_sides: expected numpy unicode text (dtype kind U, LAYOUT-9), "
+                                 f"found dtype {arrays['hand_sides'].dtype}")
             columns["hand_side"] = [str(x) for x in arrays["hand_sides"]]
     else:
         n = arrays["qpos"].shape[0]

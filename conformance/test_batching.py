@@ -195,6 +195,11 @@ def test_without_shuffle_the_order_is_the_dataset_order_dealt_to_ranks(adapter, 
         assert got == want, f"{where(n, b, w, drop_last)} rank {r} without shuffle: expected {want[:20]}..., got {got[:20]}..."
 
 
+def samples_needed(b: int, w: int, drop_last: bool, min_batches: int) -> int:
+    """The fewest samples that give ``min_batches`` batches per rank at batch size b on w ranks (the table of chapter 7)."""
+    return min_batches * b * w if drop_last else (min_batches - 1) * b * w + 1
+
+
 @pytest.mark.clause("BATCH-8")
 @given(n=st.integers(0, 200), b=st.integers(1, 64), w=world_sizes, drop_last=st.booleans(), min_batches=st.integers(1, 5))
 def test_a_plan_below_the_minimum_is_refused_with_numbers_and_fixes(adapter, n, b, w, drop_last, min_batches):
@@ -209,9 +214,19 @@ def test_a_plan_below_the_minimum_is_refused_with_numbers_and_fixes(adapter, n, 
     message = str(info.value)
     for number, what in ((n, "samples"), (b, "batch size"), (batches, "batches per epoch")):
         assert str(number) in message, f"refusal of {where(n, b, w, drop_last)} must give the {what} ({number}): {message!r}"
-    assert "batch size" in message.lower(), f"the refusal must propose a batch size as a fix: {message!r}"
+    # the fixes that apply (BATCH-8), and only where they apply: batch size 1 gives the most batches, so a
+    # smaller batch size helps exactly when batch size 1 reaches the minimum (never for N = 0)
+    if get_plan(adapter, n, 1, w, drop_last)["batches_per_epoch"] >= min_batches:
+        lowered = message.lower()
+        assert "batch size" in lowered or "batch_size" in lowered, (
+            f"a smaller batch size would fix {where(n, b, w, drop_last)} (min_batches={min_batches}); expected the refusal "
+            f"to propose one (the words 'batch size' or 'batch_size'), found: {message!r}")
     if drop_last and get_plan(adapter, n, b, w, False)["batches_per_epoch"] >= min_batches:
         assert "drop_last" in message, f"drop_last=False would fix {where(n, b, w, drop_last)}; the refusal must say so: {message!r}"
+    need = samples_needed(b, w, drop_last, min_batches)
+    assert str(need) in message or str(need - n) in message, (
+        f"{where(n, b, w, drop_last)}, min_batches={min_batches}: expected the refusal to give the samples the plan needs "
+        f"({need} in all, {need - n} more), found: {message!r}")
 
 
 @pytest.mark.clause("BATCH-8", "BATCH-9")
@@ -253,3 +268,22 @@ def test_order_is_that_of_distributed_sampler(adapter, n, b, w, drop_last, seed,
         assert got == want[: len(got)], (
             f"{where(n, b, w, drop_last, seed, epoch)} rank {r}, shuffle={shuffle}: DistributedSampler gives "
             f"{want[:12]}..., the implementation {got[:12]}...")
+
+
+@pytest.mark.clause("BATCH-8")
+@given(n=st.integers(0, 40), b=batch_sizes, w=world_sizes, drop_last=st.booleans())
+def test_zero_batches_are_refused_whatever_the_minimum(adapter, n, b, w, drop_last):
+    """A minimum of 0 asks for nothing more: a plan of zero batches per epoch is still refused (BATCH-8)."""
+    batches = get_plan(adapter, n, b, w, drop_last)["batches_per_epoch"]
+    kwargs = dict(num_samples=n, batch_size=b, world_size=w, drop_last=drop_last, min_batches=0)
+    if batches > 0:
+        adapter.check_plan(**kwargs)  # accepted: must not raise
+        return
+    try:
+        adapter.check_plan(**kwargs)
+    except Exception as exc:  # the refusal is the expected outcome; it must give the numbers
+        assert str(n) in str(exc) and str(b) in str(exc), (
+            f"refusal of {where(n, b, w, drop_last)} with min_batches=0: expected N={n} and B={b} in it, found {exc!r}")
+        return
+    pytest.fail(f"check_plan({where(n, b, w, drop_last)}, min_batches=0): the plan gives 0 batches per epoch; "
+                f"expected a refusal, found it accepted")

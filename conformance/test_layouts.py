@@ -285,3 +285,117 @@ def test_one_frame_rotation_vector_file_is_a_frame_file_with_the_same_samples(ad
     assert found == "realdex-frame", f"detect_layout of a one-frame file with a (1, 3) object_orient: expected 'realdex-frame', found {found!r}"
     ah.assert_same_samples(samples, read(adapter, path), FIELDS, "one-frame file with a (1, 3) object_orient")
 
+
+
+# ---------------------------------------------------------------- open points decided (spec/appendix-decisions.md)
+
+RELATIVE = {"realdex-segment": "driller/0.npz", "realdex-frame": "driller_0/0.npz", "converted": "driller_0/converted_data.npz"}
+
+
+def one_file(layout: str, frames: int = 3, **encoding) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Samples held by ``layout`` and the arrays of the one file that holds them."""
+    samples = as_held(segment(frames=1 if layout == "realdex-frame" else frames), layout)
+    return samples, rawfiles.to_arrays(samples, layout, **encoding)[0]
+
+
+@pytest.mark.clause("LAYOUT-1")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUTS)
+def test_keys_beyond_the_layout_are_ignored(adapter, tmp_path, layout):
+    """A key no layout names (a note a conversion left beside the arrays) changes neither the layout nor the samples."""
+    require(adapter, f"read:{layout}")
+    samples, arrays = one_file(layout)
+    arrays["frame_ids"] = np.arange(len(samples))
+    path = rawfiles.save(tmp_path / RELATIVE[layout], arrays)
+    found = adapter.detect_layout(path)
+    assert found == layout, f"detect_layout of a {layout} file with the extra key 'frame_ids': expected {layout!r}, found {found!r}"
+    ah.assert_same_samples(samples, read(adapter, path), FIELDS, f"{layout} file with the extra key 'frame_ids'")
+
+
+@pytest.mark.clause("LAYOUT-3", "LAYOUT-5", "LAYOUT-6")
+@pytest.mark.parametrize("layout", ["realdex-segment", "converted"])
+def test_file_of_zero_frames_reads_as_no_sample(adapter, tmp_path, layout):
+    """T = 0 (N = 0) is a file of no frame, read as no sample; only a cloud of no point is refused."""
+    require(adapter, f"read:{layout}")
+    _, arrays = one_file(layout)
+    per_frame = {"realdex-segment": ("qpos", "hand_transl", "hand_orient", "object_transl", "object_orient"),
+                 "converted": ("hand_poses", "obj_pc", "contact_labels", "object_scales", "hand_sides")}[layout]
+    for key in per_frame:
+        if key in arrays:
+            arrays[key] = arrays[key][:0]
+    arrays.pop("num_samples", None)
+    path = rawfiles.save(tmp_path / RELATIVE[layout], arrays)
+    got = read(adapter, path)
+    assert got == [], f"read_file of a {layout} file of 0 frames: expected no sample, found {len(got)}"
+
+
+@pytest.mark.clause("LAYOUT-4", "EQUIV-5")
+def test_rotation_matrix_stored_as_float32_is_read(adapter, tmp_path):
+    """A rotation matrix rounded to float32 (|RᵀR − I| about 1e-7) is a rotation: read, not refused."""
+    require(adapter, "read:realdex-frame")
+    samples, arrays = one_file("realdex-frame", orient_encoding="matrix")
+    arrays["object_orient"] = arrays["object_orient"].astype(np.float32)
+    path = rawfiles.save(tmp_path / RELATIVE["realdex-frame"], arrays)
+    try:
+        got = read(adapter, path)
+    except Exception as exc:  # the finding is the refusal itself
+        pytest.fail(f"read_file({path}): a float32 rotation matrix is within 1e-6 of a rotation; expected it read, "
+                    f"found {type(exc).__name__}: {exc}")
+    ah.assert_same_samples(samples, got, ["object_orient"], "frame file whose object_orient is a float32 (1, 3, 3) matrix")
+
+
+@pytest.mark.clause("LAYOUT-10", "LAYOUT-4")
+def test_nan_matrix_named_in_missing_fields_is_read_absent(adapter, tmp_path):
+    """The placeholder of a missing object pose may be a NaN (1, 3, 3) matrix: absent, neither a rotation nor an error."""
+    require(adapter, "read:realdex-frame")
+    samples, arrays = one_file("realdex-frame", orient_encoding="matrix")
+    arrays["object_orient"] = np.full((1, 3, 3), np.nan)
+    arrays["object_transl"] = np.full((1, 3), np.nan)
+    arrays[rawfiles.MISSING_KEY] = np.array(["object_orient", "object_transl"])
+    path = rawfiles.save(tmp_path / RELATIVE["realdex-frame"], arrays)
+    try:
+        got = read(adapter, path)
+    except Exception as exc:  # the finding is the refusal itself
+        pytest.fail(f"read_file({path}): object_orient is a NaN placeholder named in missing_fields; expected the sample "
+                    f"read with no object pose, found {type(exc).__name__}: {exc}")
+    expected = [{**s, "object_orient": None, "object_transl": None} for s in samples]
+    ah.assert_same_samples(expected, got, FIELDS, "frame file whose NaN (1, 3, 3) object_orient is named in missing_fields")
+
+
+@pytest.mark.clause("LAYOUT-7", "SAMPLE-4")
+def test_hand_sides_stored_as_bytes_are_refused_or_read_as_text(adapter, tmp_path):
+    """Implementation-defined: bytes hand sides (dtype S) are refused, or read as the str they spell; never as bytes."""
+    require(adapter, "read:converted")
+    samples, arrays = one_file("converted")
+    arrays["hand_sides"] = np.array([str(s).encode("ascii") for s in arrays["hand_sides"]])
+    path = rawfiles.save(tmp_path / RELATIVE["converted"], arrays)
+    try:
+        got = read(adapter, path)
+    except Exception as exc:  # a refusal is one of the two allowed answers; it must say where
+        ah.assert_error_names(exc, [path.name, "hand_sides"], f"read_file on a converted file whose hand_sides are bytes ({arrays['hand_sides'].dtype})")
+        return
+    sides = [s.get("hand_side") for s in got]
+    assert all(isinstance(x, str) for x in sides), f"read_file({path}): expected hand_side as str ('right'), found {sides!r}"
+    ah.assert_same_samples(samples, got, ["hand_side"], "converted file whose hand_sides are bytes")
+
+
+@pytest.mark.clause("LAYOUT-7", "SAMPLE-4")
+@pytest.mark.parametrize("value", ["Right", "both", ""], ids=["Right", "both", "empty"])
+def test_hand_side_other_than_right_or_left_is_refused(adapter, tmp_path, value):
+    require(adapter, "read:converted")
+    _, arrays = one_file("converted")
+    arrays["hand_sides"] = np.array(["right"] * (len(arrays["hand_sides"]) - 1) + [value])
+    path = rawfiles.save(tmp_path / RELATIVE["converted"], arrays)
+    error = refused(lambda: adapter.read_file(path), f"read_file on a converted file with the hand side {value!r}")
+    ah.assert_error_names(error, [path.name, "hand_sides"], f"read_file on a converted file with the hand side {value!r}")
+
+
+@pytest.mark.clause("LAYOUT-7", "LAYOUT-9")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUTS)
+def test_float32_arrays_are_read(adapter, tmp_path, layout):
+    """float32 is a precision a writer may use (LAYOUT-9), so every reader reads it (as float64 of the same values)."""
+    require(adapter, f"read:{layout}")
+    samples, arrays = one_file(layout)
+    arrays = {k: (v.astype(np.float32) if v.dtype == np.float64 else v) for k, v in arrays.items()}
+    path = rawfiles.save(tmp_path / RELATIVE[layout], arrays)
+    stored = rawfiles.read_raw(path)  # the kit's reading: the float32 values, as float64
+    ah.assert_same_samples(stored, read(adapter, path), FIELDS, f"{layout} file of float32 arrays")

@@ -339,3 +339,53 @@ def test_findings_are_json_with_known_codes(adapter, tmp_path):
         assert f["code"] in KNOWN_CODES, f"expected a code from chapter 10, got {f['code']!r}"
         assert isinstance(f["message"], str) and f["message"], f"expected a message, got {f.get('message')!r}"
         assert f.get("line") is None or isinstance(f["line"], int), f"expected line int or None, got {f.get('line')!r}"
+
+
+# --- open points decided (spec/appendix-decisions.md) ------------------------------------------
+
+def clean_max_iterations(logged_passes):
+    """100 samples, batch 10, max_iterations 25, a checkpoint every 15: passes 0 and 1 whole, pass 2 cut after 5
+    batches; checkpoints at 15 and 25 (final); 100 + 100 + 50 = 250 samples seen; 3 passes begun (PLAN-4)."""
+    logged = plan(passes=logged_passes, batches_per_epoch=10, iterations_per_epoch=10, iterations=25,
+                  periodic_checkpoints=1, checkpoints=2, samples_seen=250)
+    logged["max_iterations"] = 25
+    body, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    body.append({"event": "epoch_start", "time": t, "pass": 2, "iteration": it})
+    t, it = t + 5.0, it + 5
+    body += [{"event": "epoch_end", "time": t, "pass": 2, "iteration": it, "batches": 5, "samples_seen": 50},
+             {"event": "checkpoint", "time": t, "iteration": it, "path": f"ckpt_{it}.pt", "final": True}]
+    return [run_start(T0, logged, config={"batch_size": 10, "max_iterations": 25}), *body, run_end(t, it, "max-iterations")]
+
+
+@pytest.mark.clause("RUNLOG-2", "RUNLOG-15")
+@pytest.mark.parametrize("logged_passes", [None, 5, 3], ids=["passes-null-the-input", "passes-5-the-input", "passes-3-begun"])
+def test_with_max_iterations_the_logged_passes_may_be_the_input_or_the_passes_begun(adapter, tmp_path, logged_passes):
+    """A plan cut by max_iterations gives the same iterations from passes null, from the passes asked for and from
+    the passes begun (min(P × 10, 25) = 25 for any P ≥ 3): none of them is a plan mismatch."""
+    path = write(tmp_path, clean_max_iterations(logged_passes))
+    got = codes(adapter, path)
+    assert got == [], f"a clean max-iterations run whose plan logs passes={logged_passes!r}: expected no finding, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-6", "RUNLOG-16")
+def test_an_event_of_another_name_is_ignored(adapter, tmp_path):
+    """A trainer may log events of its own (an evaluation, a note): they are neither unreadable nor a finding."""
+    events = clean_small()
+    events.insert(3, {"event": "eval", "time": T0 + 2.5, "iteration": 2, "accuracy": 0.5})
+    events.insert(5, {"event": "note", "time": T0 + 3.0, "text": "learning rate halved"})
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], f"a clean run that also logs 'eval' and 'note' events: expected no finding, got {got}"
+
+
+@pytest.mark.clause("RUNLOG-14", "RUNLOG-13")
+def test_a_pass_redone_after_a_kill_counts_once(adapter, tmp_path):
+    """Killed after pass 1's epoch_end and before its next checkpoint, the run resumes from iteration 15 and redoes
+    the rest of pass 1: pass 1 is logged twice, the last epoch_end of a pass is the one that counts (300 samples)."""
+    first, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    t2 = t + 60  # killed: no run_end; the latest checkpoint is ckpt_15
+    second, t3, it3 = passes(t2, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, start_iteration=15)
+    events = [run_start(T0, SMALL), *first,
+              run_start(t2, SMALL, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}), *second, run_end(t3, it3)]
+    assert (it, it3) == (20, 30), f"the hand-made log must reach 20 before the kill and end at 30; found {it} and {it3}"
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], f"a run killed after pass 1 and resumed to its end, pass 1 logged twice: expected no finding, got {got}"

@@ -241,3 +241,21 @@ def test_schema_tables_are_those_of_this_spec_version(golden):
     schema = realdex_spec.schema()
     fields = [{k: f[k] for k in ("name", "dtype", "shape", "unit", "frame", "required")} for f in schema["fields"]]
     golden.check({"joints": schema["joints"], "fields": fields, "tolerances": schema["tolerances"]}, "the schema tables")
+
+
+# ---------------------------------------------------------------- open points decided (spec/appendix-decisions.md)
+
+@pytest.mark.clause("SAMPLE-6", "CHECK-4")
+@pytest.mark.requires("validate")
+def test_validator_accepts_joint_angles_beyond_their_limits(adapter):
+    """Recorded data strays outside the URDF limits (CHECK-4: a warning of the checks, never an error): a sample
+    whose joints lie 0.1 rad beyond their limits is in spec, and the validator accepts it."""
+    joints = realdex_spec.schema()["joints"]
+    good = held_by(fixed_segment(), "realdex-segment")[0]
+    for side, bound in (("below", "lower"), ("above", "upper")):
+        qpos = np.array([j[bound] + (0.1 if side == "above" else -0.1) for j in joints], dtype=np.float64)
+        try:
+            adapter.validate_sample({**good, "qpos": qpos})
+        except Exception as exc:  # the refusal is the finding
+            pytest.fail(f"validate_sample: expected a sample whose 22 joints are 0.1 rad {side} their limits to pass "
+                        f"(joint limits are the data checks' warning, CHECK-4), found {type(exc).__name__}: {exc}")

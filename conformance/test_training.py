@@ -328,3 +328,25 @@ def test_two_processes_write_one_log_and_one_set_of_checkpoints(adapter: Any, ro
     end = evs[-1]
     assert end["event"] == "run_end" and end["reason"] == "completed" and end["iteration"] == 6, \
         f"expected run_end completed at 6, found {end}"
+
+
+# --- open points decided (spec/appendix-decisions.md) ---------------------------------------------
+
+@pytest.mark.clause("TRAIN-5", "TRAIN-12")
+@pytest.mark.requires("training:distributed")
+def test_position_is_one_count_for_every_rank(adapter: Any, root: Path, tmp_path: Path) -> None:
+    """TRAIN-5 under 2 ranks: `position` is one int, the batches of its pass that each rank has drawn (every rank
+    draws the same number, BATCH-2), not one per rank and not their sum. 22 samples over 2 ranks with drop_last:
+    floor(11 / 4) = 2 batches per pass; ckpt_every 3 -> checkpoints at 3 (pass 1, position 1) and 6 (pass 3, position 0)."""
+    torch = pytest.importorskip("torch", reason="TRAIN-5 reads the checkpoints with torch.load(weights_only=True)")
+    log = adapter.train_distributed(str(root), str(tmp_path / "run"), {**CONFIG, "ckpt_every": 3}, 2)
+    per_pass = (N // 2) // BATCH
+    found = []
+    for e in checkpoint_events(events(log)):
+        state = torch.load(e["path"], map_location="cpu", weights_only=True)
+        it, position = e["iteration"], state["position"]
+        assert isinstance(position, int) and not isinstance(position, bool), (
+            f"{e['path']}: expected position as one int (batches each rank drew in its pass), found {position!r}")
+        found.append((it, state["pass"], position))
+    want = [(it, it // per_pass, it % per_pass) for it in (3, 6)]
+    assert found == want, f"2 ranks, {per_pass} batches per pass: expected (iteration, pass, position) {want}, found {found}"

@@ -47,8 +47,10 @@ def check_plan(plan: BatchPlan, min_batches: int = 1, *, other_layouts: dict[str
 
     ``other_layouts`` maps the layouts of the data root that were not chosen to their sample
     counts, so that the message can point at the one that would give a usable plan.
-    Returns the plan when it is accepted.
+    Returns the plan when it is accepted. Zero batches per epoch is refused whatever ``min_batches``
+    says (BATCH-8): a minimum of 0 asks for nothing beyond that.
     """
+    min_batches = max(min_batches, 1)
     if plan.batches_per_epoch >= min_batches:
         return plan
     n, b, w = plan.num_samples, plan.batch_size, plan.world_size

@@ -215,9 +215,9 @@ def load_file(path: str | Path) -> FileData:
     _check_optional(arrays, layout, path)
     missing = _missing(arrays, path)
     if layout == "converted":
-        data = _read_converted(arrays, path)
+        data = _read_converted(arrays, path, missing)
     else:
-        data = _read_realdex(arrays, path, layout)
+        data = _read_realdex(arrays, path, layout, missing)
     data.unexpected_keys = unexpected
     data.fits = tuple(fits)
     for name in missing:
@@ -227,7 +227,7 @@ def load_file(path: str | Path) -> FileData:
     return data
 
 
-def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str) -> FileData:
+def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str, missing: set[str] = frozenset()) -> FileData:
     n = arrays["qpos"].shape[0]
     _frames(arrays, ("hand_transl", "hand_orient", "object_transl", "object_orient"), n, path, "frames")
     points = _numeric(arrays, "object_points", path)
@@ -241,7 +241,9 @@ def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str) -> Fil
             )
         colors = colors[None]
     orient = _numeric(arrays, "object_orient", path)
-    if orient.ndim == 3:
+    if orient.ndim == 3 and "object_orient" in missing:
+        orient = np.full((n, 3), np.nan)  # the placeholder of a missing field is neither a rotation nor an error
+    elif orient.ndim == 3:
         if not np.isfinite(orient).all() or not rotation.is_rotation_matrix(orient).all():
             raise DataError(
                 "expected (1, 3, 3) rotation matrices (orthonormal, determinant +1), found a matrix that is not a rotation",
@@ -266,7 +268,7 @@ def _read_realdex(arrays: dict[str, np.ndarray], path: Path, layout: str) -> Fil
     )
 
 
-def _read_converted(arrays: dict[str, np.ndarray], path: Path) -> FileData:
+def _read_converted(arrays: dict[str, np.ndarray], path: Path, missing: set[str] = frozenset()) -> FileData:
     poses = _numeric(arrays, "hand_poses", path)
     n = poses.shape[0]
     _frames(arrays, ("obj_pc", "contact_labels", "object_scales", "hand_sides"), n, path, "samples")
@@ -290,6 +292,9 @@ def _read_converted(arrays: dict[str, np.ndarray], path: Path) -> FileData:
         sides = arrays["hand_sides"]
         if sides.dtype.kind != "U":
             raise DataError(f"expected strings ('right' or 'left'), found dtype {sides.dtype}", path=path, key="hand_sides")
+        unknown = sorted(set(map(str, sides)) - {"right", "left"})
+        if unknown and "hand_side" not in missing:
+            raise DataError(f"expected 'right' or 'left', found {', '.join(map(repr, unknown))}", path=path, key="hand_sides")
     return FileData(
         path=str(path),
         layout="converted",

@@ -24,6 +24,12 @@ CASES = [
     ("tests.broken.foundation:SWAPS_QUATERNION_ORDER", (LAYOUTS, EQUIV), "matri or orientation_encoding", {"LAYOUT-4", "EQUIV-5"}),
     ("tests.broken.foundation:SAYS_NOTHING_DROPPED", (EQUIV,), "drops or conversion", {"EQUIV-3", "EQUIV-4"}),
     ("tests.broken.foundation:INVENTS_OBJECT_POSE", (SAMPLE, EQUIV), "absent or conversion or invented", {"SAMPLE-4", "EQUIV-3", "EQUIV-4"}),
+    # the open points decided (spec/appendix-decisions.md)
+    ("tests.broken.foundation:REFUSES_EXTRA_KEYS", (LAYOUTS,), "beyond_the_layout", {"LAYOUT-1"}),
+    ("tests.broken.foundation:REFUSES_PLACEHOLDER_MATRIX", (LAYOUTS,), "nan_matrix", {"LAYOUT-10"}),
+    ("tests.broken.foundation:PASSES_HAND_SIDE_THROUGH", (LAYOUTS,), "other_than_right", {"LAYOUT-7"}),
+    ("tests.broken.foundation:VALIDATOR_CHECKS_JOINT_LIMITS", (SAMPLE,), "validator", {"SAMPLE-6"}),
+    ("tests.broken.foundation:WRITES_BYTES_HAND_SIDES", (EQUIV,), "another_reader", {"LAYOUT-9"}),
 ]
 
 

@@ -17,6 +17,7 @@ CASES = [
     ("tests.broken.planning:IGNORES_RESUMED_FINISHED", RUNLOG, {"RUNLOG-9"}),
     ("tests.broken.planning:IGNORES_PASS_JUMP", RUNLOG, {"RUNLOG-10"}),
     ("tests.broken.planning:TRUSTS_ONLY_LOG_LINES", RUNLOG, {"RUNLOG-9", "RUNLOG-13"}),
+    ("tests.broken.planning:COMPARES_LOGGED_PASSES", RUNLOG, {"RUNLOG-2", "RUNLOG-15"}),
 ]
 
 

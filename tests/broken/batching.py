@@ -38,6 +38,32 @@ class CeilPlanFloorBatches(ReferenceAdapter):
         return plan
 
 
+class AcceptsZeroMinimum(ReferenceAdapter):
+    """Takes min_batches=0 at its word: a plan of zero batches per epoch passes the check."""
+
+    name = "broken-accepts-zero-minimum"
+
+    def check_plan(self, num_samples, batch_size, world_size, drop_last, min_batches=1):
+        if min_batches <= 0:
+            return None
+        return super().check_plan(num_samples, batch_size, world_size, drop_last, min_batches)
+
+
+class GivesNoSamplesNeeded(ReferenceAdapter):
+    """Refuses with the numbers and the smaller batch size, but never says how many samples the plan needs."""
+
+    name = "broken-gives-no-samples-needed"
+
+    def check_plan(self, num_samples, batch_size, world_size, drop_last, min_batches=1):
+        try:
+            super().check_plan(num_samples, batch_size, world_size, drop_last, min_batches)
+        except batching.PlanError as exc:
+            kept = [fix for fix in str(exc).split("; ") if "more data" not in fix]
+            raise batching.PlanError("; ".join(kept)) from None
+
+
 PADS_SILENTLY = PadsSilently()
 RANKS_OVERLAP = RanksOverlap()
 CEIL_PLAN_FLOOR_BATCHES = CeilPlanFloorBatches()
+ACCEPTS_ZERO_MINIMUM = AcceptsZeroMinimum()
+GIVES_NO_SAMPLES_NEEDED = GivesNoSamplesNeeded()

@@ -1,7 +1,12 @@
 """Broken adapters for chapters 5 and 6; the suite must reject each on the clause it breaks."""
 from __future__ import annotations
 
-from realdex_ref import dataroot
+import os
+import re
+from pathlib import Path
+from unittest import mock
+
+from realdex_ref import dataroot, errors, layouts
 from realdex_ref.adapter import ReferenceAdapter
 
 
@@ -25,5 +30,53 @@ class IgnoresSmallClouds(ReferenceAdapter):
         return [f for f in super().check_root(root, num_points) if f["code"] != "CLOUD_TOO_SMALL"]
 
 
+def _natural(source: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", source)]
+
+
+class SortsNaturally(ReferenceAdapter):
+    """Reads a root's files in "natural" order (2.npz before 10.npz), not in the order of their paths' parts."""
+
+    name = "broken-sorts-naturally"
+
+    def read_root(self, root, layout=None):
+        return sorted(super().read_root(root, layout), key=lambda s: _natural(str(s["source"])))  # stable: frames keep their order
+
+
+class ObjectIsTheFolder(ReferenceAdapter):
+    """Counts every recording folder as an object of its own (driller_0, driller_12 ...), the recording number kept."""
+
+    name = "broken-object-is-the-folder"
+
+    def inspect_root(self, root):
+        with mock.patch.object(layouts, "_object_name", lambda path, layout: Path(path).parent.name):
+            return super().inspect_root(root)
+
+
+class RefusesNamesNotUtf8(ReferenceAdapter):
+    """Refuses a root holding a file whose name is not UTF-8, whatever the file holds."""
+
+    name = "broken-refuses-names-not-utf8"
+
+    def _refuse(self, root):
+        for folder, _, files in os.walk(root):
+            for name in files:
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise errors.UnsafeFileError("expected a UTF-8 file name", path=Path(folder) / name) from None
+
+    def inspect_root(self, root):
+        self._refuse(root)
+        return super().inspect_root(root)
+
+    def read_root(self, root, layout=None):
+        self._refuse(root)
+        return super().read_root(root, layout)
+
+
 READS_FIRST_LAYOUT = ReadsFirstLayout()
 IGNORES_SMALL_CLOUDS = IgnoresSmallClouds()
+SORTS_NATURALLY = SortsNaturally()
+OBJECT_IS_THE_FOLDER = ObjectIsTheFolder()
+REFUSES_NAMES_NOT_UTF8 = RefusesNamesNotUtf8()

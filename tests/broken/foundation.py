@@ -5,11 +5,13 @@ Each is the reference with one member changed, the way real loaders go wrong.
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from realdex_ref import layouts
+import realdex_spec
+from realdex_ref import errors, layouts
 from realdex_ref.adapter import ReferenceAdapter
 from realdex_ref.npzio import load_npz
 
@@ -109,6 +111,84 @@ class SaysNothingDropped(ReferenceAdapter):
         return {**super().write_samples(samples, dest, layout), "dropped": []}
 
 
+class RefusesExtraKeys(ReferenceAdapter):
+    """Strict detection: a file with any key beyond its layout's matches no layout (a note beside the arrays is fatal)."""
+
+    name = "broken-refuses-extra-keys"
+
+    def _strict(self, path):
+        known = set().union(*(set(v["required"]) | set(v["optional"]) for v in layouts._SPEC.values()))
+        extra = sorted(set(load_npz(Path(path))) - known - {layouts.MISSING_KEY})
+        if extra:
+            raise errors.LayoutError(f"matches no RealDex layout: unexpected keys {', '.join(extra)}", path=Path(path))
+
+    def detect_layout(self, path):
+        self._strict(path)
+        return super().detect_layout(path)
+
+    def read_file(self, path):
+        self._strict(path)
+        return super().read_file(path)
+
+
+class RefusesPlaceholderMatrix(ReferenceAdapter):
+    """Refuses every non-finite (1, 3, 3) object_orient, before it reads missing_fields: a NaN placeholder is fatal."""
+
+    name = "broken-refuses-placeholder-matrix"
+
+    def read_file(self, path):
+        orient = _matrix_orient(path)
+        if orient is not None and not np.isfinite(orient).all():
+            raise errors.DataError("expected (1, 3, 3) rotation matrices, found NaN", path=Path(path), key="object_orient")
+        return super().read_file(path)
+
+
+class PassesHandSideThrough(ReferenceAdapter):
+    """Reads hand_sides as they are stored: 'Right' reaches the samples, where only 'right' or 'left' may."""
+
+    name = "broken-passes-hand-side-through"
+
+    def read_file(self, path):
+        arrays = load_npz(Path(path))
+        sides = arrays.get("hand_sides")
+        if sides is None or sides.dtype.kind != "U":
+            return super().read_file(path)
+        stored_as_right = {**arrays, "hand_sides": np.full(sides.shape, "right")}
+        with mock.patch.object(layouts, "load_npz", lambda *args, **kwargs: stored_as_right):
+            samples = super().read_file(path)
+        for s, side in zip(samples, sides):
+            s["hand_side"] = str(side)
+        return samples
+
+
+class ValidatorChecksJointLimits(ReferenceAdapter):
+    """Its validator also refuses joint angles beyond the URDF limits, as if they were out of spec: real data strays."""
+
+    name = "broken-validator-checks-joint-limits"
+
+    def validate_sample(self, sample):
+        super().validate_sample(sample)
+        for joint, angle in zip(realdex_spec.schema()["joints"], np.asarray(sample["qpos"])):
+            if not joint["lower"] <= angle <= joint["upper"]:
+                raise ValueError(f"qpos: expected {joint['name']} within [{joint['lower']}, {joint['upper']}], found {angle}")
+
+
+class WritesBytesHandSides(ReferenceAdapter):
+    """Writes hand_sides as bytes (dtype S), as a conversion from HDF5 or Python 2 would: other readers may refuse them."""
+
+    name = "broken-writes-bytes-hand-sides"
+
+    def write_samples(self, samples, dest, layout):
+        result = super().write_samples(samples, dest, layout)
+        for path in result["files"]:
+            arrays = load_npz(Path(path))
+            if "hand_sides" in arrays:
+                arrays["hand_sides"] = np.char.encode(arrays["hand_sides"], "ascii")
+                with open(path, "wb") as fh:
+                    np.savez_compressed(fh, **arrays)
+        return result
+
+
 READS_ONE_LAYOUT = ReadsOneLayout()
 TRANSPOSES_MATRIX = TransposesMatrix()
 ZEROES_ROTATION = ZeroesUnconvertedRotation()
@@ -116,3 +196,8 @@ WRITES_FLOAT16 = WritesFloat16()
 SWAPS_QUATERNION_ORDER = SwapsQuaternionOrder()
 INVENTS_OBJECT_POSE = InventsObjectPose()
 SAYS_NOTHING_DROPPED = SaysNothingDropped()
+REFUSES_EXTRA_KEYS = RefusesExtraKeys()
+REFUSES_PLACEHOLDER_MATRIX = RefusesPlaceholderMatrix()
+PASSES_HAND_SIDE_THROUGH = PassesHandSideThrough()
+VALIDATOR_CHECKS_JOINT_LIMITS = ValidatorChecksJointLimits()
+WRITES_BYTES_HAND_SIDES = WritesBytesHandSides()

@@ -1,6 +1,10 @@
 """Broken adapters for chapters 9 and 10 (planning, run log); the suite must reject each on the clause it breaks."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from realdex_ref import planning
 from realdex_ref.adapter import ReferenceAdapter
 
 
@@ -83,3 +87,24 @@ class TrustsOnlyLogLines(ReferenceAdapter):
 
 
 TRUSTS_ONLY_LOG_LINES = TrustsOnlyLogLines()
+
+
+class ComparesLoggedPasses(ReferenceAdapter):
+    """Holds a logged plan's `passes` to the passes begun even when max_iterations cuts the run: a trainer that logs
+    the input (null, or the passes asked for) gets RUN-PLAN-MISMATCH for a plan it followed exactly."""
+
+    name = "broken-compares-logged-passes"
+
+    def check_run(self, path):
+        findings = super().check_run(path)
+        log = Path(path) / "run.jsonl" if Path(path).is_dir() else Path(path)
+        starts = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if '"run_start"' in line]
+        logged = starts[-1]["plan"]
+        begun = planning.plan_run(**planning.plan_inputs(logged), refuse_empty=False).as_dict()["passes"]
+        if logged.get("passes") != begun and not any(f["code"] == "RUN-PLAN-MISMATCH" for f in findings):
+            findings.append({"code": "RUN-PLAN-MISMATCH", "line": None,
+                             "message": f"the logged plan has passes={logged.get('passes')!r}, its inputs give {begun}"})
+        return findings
+
+
+COMPARES_LOGGED_PASSES = ComparesLoggedPasses()
