@@ -77,9 +77,17 @@ def _count(name: str, value: Any, least: int = 0) -> int:
     return number
 
 
+def _flag(name: str, value: Any) -> bool:
+    """``value`` as a bool; numpy and torch bools are accepted, ints and strings are not."""
+    plain = value if isinstance(value, bool) else _jsonable(value) if hasattr(value, "tolist") else None
+    if not isinstance(plain, bool):
+        raise RunLogUsageError(f"{name} must be a bool, found {type(value).__name__} {value!r}")
+    return plain
+
+
 def _seconds(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or not math.isfinite(value):
-        raise RunLogUsageError(f"{name} must be a finite number of seconds >= 0, found {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise RunLogUsageError(f"{name} must be a number of seconds >= 0, found {value!r}")
     return float(value)
 
 
@@ -98,8 +106,7 @@ def make_plan(num_samples: int, batch_size: int, passes: int | None = None, max_
     b = _count("batch_size", batch_size, 1)
     w = _count("world_size", world_size, 1)
     g = _count("grad_accum", grad_accum, 1)
-    if not isinstance(drop_last, bool):
-        raise RunLogUsageError(f"drop_last must be a bool, found {drop_last!r}")
+    drop_last = _flag("drop_last", drop_last)
     if passes is None and max_iterations is None:
         raise RunLogUsageError("a plan needs passes (passes over the data, e.g. total_epoch) or max_iterations; "
                                "neither was given")
@@ -107,7 +114,7 @@ def make_plan(num_samples: int, batch_size: int, passes: int | None = None, max_
     m = None if max_iterations is None else _count("max_iterations", max_iterations)
     k = None if ckpt_every is None else _count("ckpt_every", ckpt_every, 1)
     e = None if eval_every is None else _count("eval_every", eval_every, 1)
-    if isinstance(band, bool) or not isinstance(band, (int, float)) or not band >= 1 or not math.isfinite(band):
+    if isinstance(band, bool) or not isinstance(band, (int, float)) or not band >= 1:
         raise RunLogUsageError(f"band must be a factor >= 1, found {band!r}")
 
     # the batch plan of chapter 7 (PLAN-2)
@@ -174,6 +181,8 @@ def _empty_plan_message(n: int, b: int, w: int, drop_last: bool, per_rank: int) 
 
 def _plan_block(plan: Mapping[str, Any]) -> dict[str, Any]:
     """The caller's plan with the counts it lacks computed from its inputs (counts it gives are kept)."""
+    if not isinstance(plan, Mapping) and callable(getattr(plan, "as_dict", None)):
+        plan = plan.as_dict()  # a planner's plan object, such as the reference's RunPlan
     if not isinstance(plan, Mapping):
         raise RunLogUsageError(f"plan must be a mapping (make_plan(...) gives one), found {type(plan).__name__}")
     missing = [k for k in ("num_samples", "batch_size") if plan.get(k) is None]
@@ -192,7 +201,7 @@ def _plan_block(plan: Mapping[str, Any]) -> dict[str, Any]:
 # --- JSON values --------------------------------------------------------------------------------
 
 def _jsonable(value: Any) -> Any:
-    """Paths, tuples and numpy or torch scalars as plain JSON values; a float that is not finite as
+    """Paths, tuples and numpy or torch values as plain JSON values; a float that is not finite as
     null (JSON has no NaN, LEARN-2); anything else by its ``str``."""
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -202,12 +211,15 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    item = getattr(value, "item", None)  # numpy scalar, one-element tensor
-    if callable(item):
-        try:
-            return _jsonable(item())
-        except (TypeError, ValueError, RuntimeError):
-            pass
+    for plain in ("tolist", "item"):  # numpy scalars and arrays, tensors
+        method = getattr(value, plain, None)
+        if callable(method):
+            try:
+                converted = method()
+            except (TypeError, ValueError, RuntimeError):
+                continue
+            if converted is not value:
+                return _jsonable(converted)
     return str(value)
 
 
@@ -263,7 +275,8 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) 
 class RunLogWriter:
     """Appends the events of chapter 10 to the run log at ``path``, one flushed line per event.
 
-    ``path``: the log file, or a run folder (then ``run.jsonl`` in it). A resumed run makes a new
+    ``path``: the log file (a name with a suffix, ``run.jsonl``), or a run folder (an existing
+    folder, or a name without a suffix: then ``run.jsonl`` in it). A resumed run makes a new
     writer on the same path and calls ``start`` (or ``segment``) with ``resume``: its segment is
     appended, earlier lines are never rewritten (RUNLOG-1). ``enabled=False`` (every rank but one
     under data parallelism) checks the calls and writes nothing. ``clock`` gives the timestamps.
@@ -273,7 +286,7 @@ class RunLogWriter:
     def __init__(self, path: str | os.PathLike[str], *, enabled: bool = True, clock: Callable[[], float] = time.time,
                  metrics_every: int = 10) -> None:
         path = Path(path)
-        self.path = path / RUN_LOG if path.is_dir() else path
+        self.path = path / RUN_LOG if path.is_dir() or not path.suffix else path
         self.enabled = bool(enabled)
         self.clock = clock
         self.metrics_every = _count("metrics_every", metrics_every, 1)
@@ -401,12 +414,14 @@ class RunLogWriter:
         self._open_pass = p
         return self._write("epoch_start", {"pass": p, "iteration": it})
 
-    def pass_end(self, pass_index: int, iteration: int, batches: int, samples_seen: int) -> dict[str, Any]:
+    def pass_end(self, pass_index: int, iteration: int, batches: int, samples_seen: int, *,
+                 whole_pass: bool = False) -> dict[str, Any]:
         """``epoch_end``. ``batches``: the batches one rank drew in this pass since ``pass_start``;
         ``samples_seen``: the samples all ranks drew in it (under a DistributedSampler, world size times
         one rank's count). In the first pass of a resumed segment the writer adds the part of the pass
         the checkpoint had already drawn (from the plan), so that the line reports the whole pass
-        (RUNLOG-3). A pass cut short by ``max_iterations`` reports what it ran."""
+        (RUNLOG-3); ``whole_pass=True`` when your counts already cover it. A pass cut short by
+        ``max_iterations`` reports what it ran."""
         plan = self._need_segment("pass_end()")
         p = _count("pass_index", pass_index)
         if self._open_pass is None:
@@ -416,7 +431,7 @@ class RunLogWriter:
             raise RunLogUsageError(f"pass_end({p}) while pass {self._open_pass} is open: end the pass that began")
         it = self._advance("iteration", iteration)
         drawn, seen = _count("batches", batches), _count("samples_seen", samples_seen)
-        if self._resumed_pass_pending and self._resume is not None:
+        if self._resumed_pass_pending and self._resume is not None and not _flag("whole_pass", whole_pass):
             before_b, before_s = _drawn_before(plan, p, self._resume["iteration"])
             drawn, seen = drawn + before_b, seen + before_s
         self._resumed_pass_pending = False
@@ -428,9 +443,7 @@ class RunLogWriter:
         ``final=True`` for the one at the plan's last iteration."""
         self._need_segment("checkpoint()")
         it = self._advance("iteration", iteration)
-        if not isinstance(final, bool):
-            raise RunLogUsageError(f"final must be a bool, found {final!r}")
-        return self._write("checkpoint", {"iteration": it, "path": os.fspath(path), "final": final})
+        return self._write("checkpoint", {"iteration": it, "path": os.fspath(path), "final": _flag("final", final)})
 
     def progress(self, iteration: int) -> None:
         """Note the iterations completed, writing nothing: the iteration ``end`` uses when not given one
@@ -541,9 +554,9 @@ def _finite_or_nan(value: float | None) -> float:
 def _drawn_before(plan: Mapping[str, Any], pass_index: int, resumed_at: int) -> tuple[int, int]:
     """(batches per rank, samples all ranks) of pass ``pass_index`` drawn before iteration ``resumed_at``."""
     per_pass = plan.get("iterations_per_epoch") or 0
+    if not per_pass or pass_index != resumed_at // per_pass:
+        return 0, 0  # a pass the resume point is not inside: nothing of it was drawn before
     done = resumed_at - pass_index * per_pass
-    if not per_pass or done <= 0:
-        return 0, 0
     batches_per_epoch, b, w = plan["batches_per_epoch"], plan["batch_size"], plan["world_size"]
     batches = min(done * plan["grad_accum"], batches_per_epoch)
     used_per_rank = batches_per_epoch * b if plan["drop_last"] else -(-plan["num_samples"] // w)

@@ -156,7 +156,21 @@ def test_a_finished_loop_is_clean_and_every_line_fits_the_schema(tmp_path):
 
 
 def test_a_folder_gets_run_jsonl(tmp_path):
-    assert rl.RunLogWriter(tmp_path).path == tmp_path / "run.jsonl", "expected a run folder to mean its run.jsonl"
+    for given, want in ((tmp_path, tmp_path / "run.jsonl"), (tmp_path / "new", tmp_path / "new" / "run.jsonl"),
+                        (tmp_path / "log.jsonl", tmp_path / "log.jsonl")):
+        got = rl.RunLogWriter(given).path
+        assert got == want, f"expected {given} to mean the log {want}, got {got}"
+
+
+def test_counts_that_already_cover_the_whole_pass_are_kept(tmp_path):
+    """Resumed at iteration 2 (pass 0 had drawn 2 batches, 8 samples); the loop counts the whole pass itself."""
+    log = rl.RunLogWriter(tmp_path / "run.jsonl")
+    with log.segment(config={}, plan=planning.plan_run(**PLAN), resume={"iteration": 2}):  # the reference's RunPlan
+        log.pass_start(0, 2)
+        log.pass_end(0, 3, batches=3, samples_seen=10, whole_pass=True)
+        log.end("interrupted", np.int64(3))
+    end = next(e for e in lines(log.path) if e["event"] == "epoch_end")
+    assert (end["batches"], end["samples_seen"]) == (3, 10), f"expected the loop's whole-pass counts kept, got {end}"
 
 
 def test_max_iterations_is_clean(tmp_path):
@@ -287,6 +301,7 @@ def test_numpy_values_and_paths_are_plain_json(tmp_path):
                      plan=rl.make_plan(np.int64(10), np.int64(4), passes=np.int64(2), ckpt_every=4),
                      dataset={"root": tmp_path, "layout": "converted", "counts": {"converted": np.int64(10)}}):
         log.pass_start(np.int64(0), np.int64(0))
+        log.checkpoint(np.int64(0), tmp_path / "c.pt", final=np.bool_(False))
         log.end("interrupted")
     start = lines(log.path)[0]
     assert start["config"] == {"lr": 0.5, "out": str(tmp_path), "sizes": [1, 2]}, f"expected plain values, got {start['config']}"
@@ -319,6 +334,7 @@ MISUSE = {
     "negative iteration": (lambda log: log.checkpoint(-4, "c.pt"), r"iteration must be an int >= 0, found -4"),
     "float count": (lambda log: (log.pass_start(0, 0), log.pass_end(0, 3, 3, 10.0)), r"samples_seen must be an int"),
     "bool count": (lambda log: log.pass_start(True, 0), r"pass_index must be an int >= 0, found the bool"),
+    "int for a bool": (lambda log: log.checkpoint(1, "c.pt", final=1), r"final must be a bool, found int 1"),
     "iteration going back": (lambda log: (log.progress(5), log.checkpoint(4, "c.pt")), r"iteration=4 is below the 5"),
     "unknown reason": (lambda log: log.end("done"), r"unknown stop reason 'done'"),
     "start twice": (lambda log: log.start(config={}, plan=rl.make_plan(**PLAN)), r"start\(\) while the segment"),
