@@ -35,7 +35,8 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable, Iterator
 
 FORMAT = "realdex-runlog/1"
 RUN_LOG = "run.jsonl"  # the run log's name in a run folder (what check-run looks for)
@@ -66,6 +67,8 @@ class RunLogUsageError(ValueError):
 
 def _count(name: str, value: Any, least: int = 0) -> int:
     """``value`` as an int >= ``least``; numpy and torch integers are accepted, bools and floats are not."""
+    if type(value) is int and value >= least:  # the common case, once per iteration
+        return value
     if isinstance(value, bool):
         raise RunLogUsageError(f"{name} must be an int >= {least}, found the bool {value!r}")
     try:
@@ -203,6 +206,11 @@ def _plan_block(plan: Mapping[str, Any]) -> dict[str, Any]:
 def _jsonable(value: Any) -> Any:
     """Paths, tuples and numpy or torch values as plain JSON values; a float that is not finite as
     null (JSON has no NaN, LEARN-2); anything else by its ``str``."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -224,6 +232,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _number_or_null(name: str, value: Any) -> float | None:
+    if type(value) is float:
+        return value if math.isfinite(value) else None
     if value is None:
         return None
     plain = _jsonable(value)
@@ -297,13 +307,16 @@ class RunLogWriter:
         self._resumed_pass_pending = False
         self._segments = 0
         self._pending: dict[str, Any] = {}
+        self._folder_made = False
 
     # -- writing ------------------------------------------------------------------------------------
     def _write(self, event: str, fields: dict[str, Any]) -> dict[str, Any]:
         record = {"event": event, "time": float(self.clock()), **_jsonable(fields)}
         if self.enabled:
             line = json.dumps(record, allow_nan=False)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self._folder_made:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._folder_made = True
             # opened per line: a crash never leaves an event buffered, and a resume appends
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
