@@ -95,6 +95,27 @@ def test_the_api_imports_the_standard_library_only():
     assert out.stdout.strip() == "[]", f"expected importing the API to load no third-party module, loaded {out.stdout}"
 
 
+def test_the_api_writes_a_clean_log_where_no_third_party_package_is_installed(tmp_path):
+    """The package's two files alone, on a Python started without site-packages (-S) or the environment (-I)."""
+    package = tmp_path / "site" / "realdex_conformance"
+    package.mkdir(parents=True)
+    for name in ("__init__.py", "runlog_api.py"):
+        (package / name).write_bytes((REPO / "conformance" / name).read_bytes())
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from realdex_conformance import runlog_api as rl; "
+        "log = rl.RunLogWriter(sys.argv[2]); plan = rl.make_plan(10, 4, passes=1)\n"
+        "with log.segment(config={}, plan=plan):\n"
+        "    log.pass_start(0, 0); [log.add_loss(i, 1.0 / i) for i in (1, 2, 3)]\n"
+        "    log.pass_end(0, 3, 3, 10); log.checkpoint(3, 'c.pt', final=True); log.end('completed', 3)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'torch', 'pytest')))")
+    log = tmp_path / "run.jsonl"
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", script, str(package.parent), str(log)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", \
+        f"expected the API to run on the standard library alone, got exit {out.returncode}: {out.stdout}{out.stderr}"
+    assert codes(log) == [], f"expected that log clean, got {checkrun.check_run(log)}"
+
+
 # --- the plan ------------------------------------------------------------------------------------------
 
 def test_the_plan_of_the_realdex_figures():
