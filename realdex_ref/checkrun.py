@@ -287,14 +287,16 @@ def _check_checkpoints(v: Verdict, plan: dict[str, Any], events: list[dict[str, 
     def is_periodic(i: int) -> bool:
         return periodic > 0 and 0 < i <= last and i % every == 0
 
-    special = set()  # iterations planned beside the periodic ones
+    special = set()  # iterations planned beside the periodic ones: the final one
     if claims_done and not is_periodic(reached):
         special.add(reached)
-    # a segment that stops early saves where it stopped (TRAIN-9): that checkpoint is not extra
+    # a segment that stops early may save where it stopped (TRAIN-9): that checkpoint is not extra, and
+    # its absence is no finding (RUNLOG-13 plans only the periodic and final ones; a crash saves nothing)
+    stopped = set()
     for e in events:
         if e["event"] == "run_end" and e.get("status") == "aborted" and isinstance(e.get("iteration"), int) \
-                and not is_periodic(e["iteration"]):
-            special.add(e["iteration"])
+                and not is_periodic(e["iteration"]) and e["iteration"] not in special:
+            stopped.add(e["iteration"])
     ckpts = [e for e in events if e["event"] == "checkpoint" and isinstance(e.get("iteration"), int)]
     logged: Counter = Counter()
     for e in events:  # a segment resumed from iteration R redoes what came after R: those are logged anew
@@ -306,14 +308,14 @@ def _check_checkpoints(v: Verdict, plan: dict[str, Any], events: list[dict[str, 
             logged[e["iteration"]] += 1
     # a segment resumed from a checkpoint proves it was published, even when a kill came between
     # its rename and its log line: it is not missing
-    planned = lambda i: is_periodic(i) or i in special  # noqa: E731
+    planned = lambda i: is_periodic(i) or i in special or i in stopped  # noqa: E731
     for e in events:
         resume = e.get("resume") if e["event"] == "run_start" else None
         at = resume.get("iteration") if isinstance(resume, dict) else None
         if isinstance(at, int) and at not in logged and planned(at):
             logged[at] = 1
     extra = sorted(i for i, n in logged.items() for _ in range(n - 1 if planned(i) else n))
-    missing_count = periodic + len(special) - sum(1 for i in logged if planned(i))
+    missing_count = periodic + len(special) - sum(1 for i in logged if is_periodic(i) or i in special)
     if missing_count > 0:
         missing: list[int] = []
         k = 1

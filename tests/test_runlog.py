@@ -69,6 +69,26 @@ def test_a_written_run_and_its_resume_are_judged_clean(tmp_path):
     assert got == [], f"expected a clean verdict on an interrupted and resumed run, got {got}"
 
 
+@pytest.mark.parametrize("saved", [False, True], ids=["crash-saves-nothing", "stop-saves"])
+def test_a_segment_that_stops_between_checkpoints_misses_none(tmp_path, saved):
+    """RUNLOG-13 plans the periodic checkpoints and the final one: the one a stopped trainer saves where it
+    stopped (TRAIN-9) is allowed, not planned, so a crash between checkpoints (saving nothing) misses none.
+    100 samples, batch 10, ckpt_every 15: stopped at 17, the periodic checkpoint at 15 is logged."""
+    plan = planning.plan_run(100, 10, passes=3, ckpt_every=15)
+    path = tmp_path / "run.jsonl"
+    log = RunLog(path)
+    log.run_start(config={}, dataset={}, plan=plan.as_dict())
+    log.epoch_start(0, 0)
+    log.epoch_end(0, 10, samples_seen=100, batches=10)
+    log.epoch_start(1, 10)
+    log.checkpoint(15, "ckpt_15.pt")
+    if saved:
+        log.checkpoint(17, "ckpt_17.pt")
+    log.run_end("aborted", "error", 17)
+    got = [f["code"] for f in checkrun.check_run(path)]
+    assert got == ["RUN-NOT-FINISHED"], f"expected only RUN-NOT-FINISHED for a stop at 17 of 30 (saved={saved}), got {got}"
+
+
 @pytest.mark.parametrize("status, reason", [("success", "interrupted"), ("aborted", "completed"), ("success", "done")])
 def test_run_end_refuses_a_reason_outside_the_set_or_with_the_wrong_status(tmp_path, status, reason):
     with pytest.raises(ValueError, match="reason"):
