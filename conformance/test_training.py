@@ -208,11 +208,17 @@ def test_checkpoints_are_published_by_rename(finished: dict[str, Any]) -> None:
             f"seen (renames seen: {watch.renamed[:6]}). Written in place, a kill mid-write leaves half a checkpoint")
         assert os.path.dirname(renamed_to[path]) == os.path.dirname(path), \
             f"expected the temporary file in the checkpoint's folder (rename is atomic only there), found {renamed_to[path]}"
-    in_place = [(p, how) for p, how, appends in watch.opened if not appends and p not in {src for src, _ in watch.renamed}
-                and p.startswith(str(Path(finished["out"]).resolve()))]
-    assert not in_place, (
-        f"expected no file of the run folder to be overwritten in place (only appended, or written under a "
-        f"temporary name and renamed), found {in_place}")
+    # the latest pointer's name is the implementation's: a file of the run folder rewritten in place is one
+    # opened for writing (not appending) more than once; a file written once (a configuration) is not
+    temporaries = {src for src, _ in watch.renamed}
+    writes: dict[str, list[str]] = {}
+    for p, how, appends in watch.opened:
+        if not appends and p not in temporaries and p.startswith(str(Path(finished["out"]).resolve())):
+            writes.setdefault(p, []).append(how)
+    rewritten = {p: hows for p, hows in writes.items() if len(hows) > 1}
+    assert not rewritten, (
+        f"expected the checkpoints and the latest pointer to be replaced by renaming a complete temporary file, never "
+        f"rewritten in place; found files of the run folder rewritten in place: {rewritten}")
 
 
 # --- TRAIN-7, 9: interruption and resume --------------------------------------------------------

@@ -12,6 +12,7 @@ from tests.kit import REPO, run_suite
 
 RESEARCH = "tests.foreign.research_adapter"
 DECLARED = {"loader:ranks", "loader:state", "loader:fps"}
+TRIAGE = ("--hypothesis-profile=realdex-triage",)  # failures as found, not shrunk: minutes saved per failing property
 READERS = ("conformance/test_layouts.py", "conformance/test_sample.py", "conformance/test_equivalence.py")
 
 
@@ -26,7 +27,7 @@ def careful():
 
 @pytest.fixture(scope="module")
 def careless():
-    return run_suite(RESEARCH, "conformance/test_loader.py", extra=("--impl-option", "careful=false"))
+    return run_suite(RESEARCH, "conformance/test_loader.py", extra=("--impl-option", "careful=false", *TRIAGE))
 
 
 def test_the_adapter_of_a_research_loader_is_short():
@@ -44,7 +45,8 @@ def test_what_it_does_not_support_is_reported_not_supported_with_the_reason(care
     skipped = outcomes(careful, "not supported")
     features = {t.get("feature") for t in skipped}
     assert features == DECLARED, f"expected tests not supported for exactly {sorted(DECLARED)}, found {sorted(map(str, features))}"
-    assert not outcomes(careful, "skipped"), f"expected no plain skips, found {[t['id'] for t in outcomes(careful, 'skipped')]}"
+    plain = [t["id"] for t in outcomes(careful, "skipped") if "does not declare capability" not in t["message"]]
+    assert not plain, f"expected skips only for capabilities it does not declare, found {plain}"
     assert "loader:state: 3 tests not run (no loader state: an interrupted epoch starts over)" in careful.output, (
         f"expected the terminal summary to give each feature, its count and its reason; found:\n{careful.output[-2000:]}")
     row = next(r for r in careful.document["chapters"] if r["prefix"] == "LOADER")
@@ -95,14 +97,15 @@ def test_a_field_declared_not_carried_is_no_failure():
 
 @pytest.mark.parametrize("impl", ["DROPS_COLOURS_SILENTLY", "WRONG_COLOURS"])
 def test_a_field_dropped_in_silence_or_carried_wrong_fails(impl):
-    run = run_suite(f"tests.foreign.variants:{impl}", "conformance/test_layouts.py", "conformance/test_equivalence.py")
+    run = run_suite(f"tests.foreign.variants:{impl}", "conformance/test_layouts.py", "conformance/test_equivalence.py",
+                    extra=TRIAGE)
     assert run.returncode == 1 and {"LAYOUT-3", "EQUIV-2"} <= run.failed_clauses(), (
         f"{impl}: expected failures on LAYOUT-3 and EQUIV-2 (the colours read are not the file's), found "
         f"{sorted(run.failed_clauses())}:\n{run.describe()}")
 
 
 def test_a_rotation_passed_through_unfolded_is_the_same_rotation():
-    run = run_suite("tests.foreign.variants:PASSES_ROTATIONS_THROUGH", *READERS)
+    run = run_suite("tests.foreign.variants:PASSES_ROTATIONS_THROUGH", *READERS, extra=TRIAGE)
     assert run.failed_clauses() == {"SAMPLE-8"}, (
         f"expected only the SHOULD of folding (SAMPLE-8) to fail for unfolded rotation vectors, found "
         f"{sorted(run.failed_clauses())}:\n{run.describe()}")
