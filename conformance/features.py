@@ -84,6 +84,13 @@ def carries(field: str) -> bool:
     return f"field:{field}" not in _declared
 
 
+def reason_in(message: str) -> str:
+    """The reason a *not supported* skip message gives, or '' when it gives none."""
+    text = message.removeprefix("Skipped: ").removeprefix(PREFIX)
+    _, _, rest = text.partition(" ")
+    return rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
+
+
 def from_message(message: str) -> str | None:
     """The feature a skip message names when it reports *not supported*, else None."""
     text = message.removeprefix("Skipped: ")

@@ -466,12 +466,14 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 def _summarise_not_supported(terminalreporter: Any, config: pytest.Config, tests: list[dict]) -> None:
     """One line per feature the adapter does not support: its reason and how many tests it left untested."""
     by_feature: dict[str, int] = {}
+    reasons: dict[str, str] = {}
     for test in tests:
         if test["outcome"] == levels.NOT_SUPPORTED:
-            by_feature[test.get("feature") or "?"] = by_feature.get(test.get("feature") or "?", 0) + 1
+            feature = test.get("feature") or "?"
+            by_feature[feature] = by_feature.get(feature, 0) + 1
+            reasons.setdefault(feature, features.reason_in(test.get("message", "")) or "?")
     if not by_feature:
         return
-    reasons = features.declared(config.stash[_ADAPTER_KEY])
     terminalreporter.section("RealDex: not supported (declared by the adapter; neither passed nor failed)")
     for feature, count in sorted(by_feature.items()):
         terminalreporter.write_line(f"{feature}: {count} test{'s' if count != 1 else ''} not run ({reasons.get(feature, '?')})")

@@ -57,3 +57,40 @@ def test_samples_cross_the_adapter_as_plain_dicts(adapter, layout, tmp_path):
         assert type(s) is dict, f"expected a plain dict per sample, found {type(s).__name__}"
         bad = {k: type(v).__name__ for k, v in s.items() if not isinstance(v, allowed)}
         assert not bad, f"expected ndarray, float, str or None values, found {bad}"
+
+
+@pytest.mark.clause("ADAPTER-7")
+def test_features_declared_unsupported_are_known_and_give_a_reason(adapter):
+    from realdex_conformance import features
+
+    declared = getattr(adapter, "unsupported", {})
+    problems = features.problems(declared)
+    assert not problems, f"expected 'unsupported' to map features of chapter 4 to reasons, found: {'; '.join(problems)}"
+    caps = set(adapter.capabilities)
+    narrowed = {name: features.FEATURES[name][0] for name in declared}
+    stray = {name: cap for name, cap in narrowed.items()
+             if not any(c == cap or c.startswith(cap + ":") for c in caps) and not (cap == "read" and "root" in caps)}
+    assert not stray, (f"expected features of declared capabilities only; these narrow capabilities the adapter does not "
+                       f"declare: {stray}")
+
+
+@pytest.mark.clause("ADAPTER-8")
+def test_configure_when_present_is_callable_with_the_options(adapter):
+    hook = getattr(adapter, "configure", None)
+    if hook is None:
+        return  # MAY: without it, --impl-option pairs stop the run (tests/test_foreign.py shows the message)
+    assert callable(hook), f"expected configure to be callable as configure(options), found {type(hook).__name__}"
+    params = [p for p in inspect.signature(hook).parameters.values() if p.kind not in (p.VAR_KEYWORD,)]
+    assert params or any(p.kind is p.VAR_KEYWORD for p in inspect.signature(hook).parameters.values()), (
+        f"expected configure to take the options mapping, found configure{inspect.signature(hook)}")
+
+
+@pytest.mark.clause("ADAPTER-9")
+def test_loader_items_when_present_name_paths(adapter):
+    from realdex_conformance import items
+
+    spec = getattr(adapter, "loader_items", None)
+    if spec is None:
+        return  # MAY: without it the suite reads items["hand_pose"], ["object_points"], ["index"]
+    problems = items.problems(spec)
+    assert not problems, f"expected loader_items of chapter 4's form, found: {'; '.join(problems)}"

@@ -49,6 +49,15 @@ INNER = textwrap.dedent(
     @pytest.mark.clause("ADAPTER-3")
     def test_is_listed_but_passes(adapter):
         pass
+
+    class _Declares:  # the adapter as if it declared one feature unsupported (ADAPTER-7)
+        unsupported = {"loader:state": "declared unsupported by the inner run"}
+
+    @pytest.mark.clause("ADAPTER-7")
+    def test_needs_a_feature_not_supported(adapter):
+        from realdex_conformance import features
+        features.need(_Declares(), "loader:state")
+        assert False, "a test of a feature not supported must not run on"
     """
 )
 XFAILS = (
@@ -63,6 +72,7 @@ EXPECTED = {
     "test_inner.py::test_fails_for_large_numbers": "failed",
     "test_inner.py::test_is_a_known_failure": "xfailed",
     "test_inner.py::test_is_listed_but_passes": "xpassed",
+    "test_inner.py::test_needs_a_feature_not_supported": "not supported",
 }
 
 
@@ -299,3 +309,16 @@ def test_a_partial_run_is_called_so_in_the_report(inner):
     assert run["complete"] is False and "the suite was not collected" in run["partial"], (
         f"expected the inner run (tests outside the suite) to be reported partial, with the reason, found {run}"
     )
+
+
+@pytest.mark.clause("REPORT-14")
+def test_a_feature_not_supported_is_reported_so_never_passed_nor_failed(inner):
+    test = _test(inner, "test_inner.py::test_needs_a_feature_not_supported")
+    assert (test["outcome"], test.get("feature")) == ("not supported", "loader:state"), (
+        f"expected outcome 'not supported' with its feature, found {test['outcome']!r}, {test.get('feature')!r}")
+    assert "declared unsupported by the inner run" in test["message"], f"expected the reason in the message, found {test['message']!r}"
+    assert inner["doc"]["summary"]["not supported"] == 1, f"expected one test not supported, found {inner['doc']['summary']}"
+    line = "loader:state: 1 test not run (declared unsupported by the inner run)"
+    assert line in inner["out"], f"expected the terminal summary line {line!r}; the run printed:\n{inner['out'][-2000:]}"
+    row = next(r for r in inner["doc"]["chapters"] if r["prefix"] == "ADAPTER")
+    assert row["not_supported"] == 1, f"expected ADAPTER-7 counted not supported in its chapter row, found {row}"

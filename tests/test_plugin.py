@@ -84,8 +84,10 @@ def test_a_conformance_test_without_a_clause_is_a_usage_error(tmp_path):
     assert proc.returncode != 0 and "names no clause" in out, f"expected a usage error naming the test, found:\n{out[-2000:]}"
 
 
-def _spec_table_rows() -> dict[str, str]:
+def _spec_table_rows(section: str = "## Capabilities and members") -> dict[str, str]:
+    """The rows of the first table after ``section`` in chapter 4, by the names in their first cell."""
     text = (Path(realdex_spec.SPEC_DIR) / "04-adapter.md").read_text()
+    text = text.split(section, 1)[1].split("\n## ", 1)[0]
     rows: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("| `"):
@@ -94,6 +96,17 @@ def _spec_table_rows() -> dict[str, str]:
         for cap in re.findall(r"`([^`]+)`", first):
             rows[cap] = second
     return rows
+
+
+def test_the_feature_table_equals_the_spec_table():
+    from realdex_conformance import features
+
+    rows = _spec_table_rows("## Optional features")
+    named = {("field:" + f if not f.startswith(("field:", "batching:", "loader:", "planning:")) else f) for f in rows}
+    named = {n for n in named if n != "field:NAME"}
+    assert named == set(features.FEATURES), (
+        f"expected spec/04-adapter.md and conformance/features.py to list the same features; only in spec: "
+        f"{sorted(named - set(features.FEATURES))}, only in features.py: {sorted(set(features.FEATURES) - named)}")
 
 
 def test_the_contract_table_equals_the_spec_table():
