@@ -28,8 +28,8 @@ SIZES = ("small", "full")
 REALDEX_STEP_S = 0.128  # RealDex training at batch 32: 4 hours for 112,500 iterations (realdex-facts.md)
 BATCH = 32
 NUM_POINTS = 1024  # object points per item in the RealDex config (num_obj_points)
-HAVE_BENCHMARK = importlib.util.find_spec("pytest_benchmark") is not None
-NO_BENCHMARK = "pytest-benchmark is not installed: pip install 'realdex-conformance[bench]' (the kit's bench extra)"
+NO_BENCHMARK = ("pytest-benchmark is not installed (or its plugin is off, -p no:benchmark): "
+                "pip install 'realdex-conformance[bench]' (the kit's bench extra)")
 NOT_ASKED = "a benchmark of chapter 15: run with --conformance-benchmarks to measure it"
 
 
@@ -50,6 +50,11 @@ ROOT_SIZES = {
 }
 CONVERTED_POINTS = 512  # one cloud per sample: 7000-point clouds would make the full root 2.4 GB
 OBJECTS = tuple(f"object{k}" for k in range(8))
+
+
+def have_benchmark(config: pytest.Config) -> bool:
+    """pytest-benchmark is installed and its plugin loaded in this run."""
+    return importlib.util.find_spec("pytest_benchmark") is not None and config.pluginmanager.hasplugin("benchmark")
 
 
 def asked(config: pytest.Config) -> bool:

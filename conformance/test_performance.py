@@ -24,7 +24,7 @@ def bench(request: pytest.FixtureRequest) -> perf.Bench:
     """pytest-benchmark's ``benchmark``, when the run asks for benchmarks and it is installed."""
     if not perf.asked(request.config):
         pytest.skip(perf.NOT_ASKED)
-    if not perf.HAVE_BENCHMARK:
+    if not perf.have_benchmark(request.config):
         pytest.skip(perf.NO_BENCHMARK)
     return perf.Bench(request, request.getfixturevalue("benchmark"))
 
