@@ -22,10 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from realdex_conformance import report
 from tests.kit import REPO
 from tests.throwaway import write_package
 
 SCRIPT = REPO / "scripts" / "implementer-ci.sh"
+WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
 SEGMENT_READ = "test_performance.py::test_read_throughput_against_bare_np_load[realdex-segment]"
 # the fixed sample's canonical form (SAMPLE-1..3) and one benchmark: a partial run, kept short
 SELECT = ("-k", "test_canonical_form_of_a_fixed_sample or (read_throughput and segment)",
@@ -138,6 +140,29 @@ def test_the_broken_variants_snapshots_differ_in_a_readable_text_diff(loop):
     )
     diff_md = (loop["project"] / "broken" / "diff.md").read_text(encoding="utf-8")
     assert "snapshots differ" in diff_md, f"expected the job's diff to say that snapshots differ, found:\n{diff_md}"
+
+
+@pytest.mark.clause("REPORT-1", "REPORT-14", "REPORT-16")
+@pytest.mark.parametrize("run", ["ref", "slow", "broken"])
+def test_each_report_validates_against_the_schema(loop, run):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(report.SCHEMA_PATH.read_text(encoding="utf-8"))
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(_report(loop, run))]
+    assert not errors, f"expected the {run} report to validate against report.schema.json, found {errors[:5]}"
+
+
+@pytest.mark.clause("REPORT-15")
+def test_the_workflow_calls_the_script_with_options_it_takes():
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    runs = "\n".join(step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"])
+    calls = [line for line in runs.splitlines() if "implementer-ci.sh" in line]
+    assert len(calls) == 2, f"expected the script called for the base and for the change, found {calls}"
+    script = SCRIPT.read_text(encoding="utf-8")
+    used = {word for line in runs.splitlines() for word in line.replace("=", " ").split() if word.startswith("--")}
+    missing = [opt for opt in used if opt not in ("--body-file", "--edit-last") and f"        {opt})" not in script
+               and f"        {opt}) " not in script]
+    assert not missing, f"expected every option the workflow passes to be one the script takes, not taken: {missing}"
 
 
 @pytest.mark.clause("REPORT-12", "REPORT-16")
