@@ -1,5 +1,5 @@
 """The implementer's snapshots and the benchmarks' options (spec chapter 12: REPORT-14, REPORT-16),
-piece by piece; ``tests/test_implementer_ci.py`` runs them end to end from another project."""
+piece by piece, and pytest-benchmark's own options; ``tests/test_implementer_ci.py`` runs them end to end."""
 from __future__ import annotations
 
 import json
@@ -126,3 +126,19 @@ def test_without_pytest_benchmark_the_benchmarks_skip_naming_the_extra(tmp_path)
     )
     assert "realdex-conformance[bench]" in perf.NO_BENCHMARK, "expected the reason to name the bench extra"
     assert doc.get("benchmarks") == [], f"expected no figures, found {doc.get('benchmarks')}"
+
+
+@pytest.mark.clause("REPORT-14")
+def test_benchmark_save_and_compare_work_as_pytest_benchmark_users_expect(tmp_path):
+    base = (*_project(tmp_path), "--conformance-benchmarks", "-k", "read_throughput and segment",
+            f"--benchmark-storage=file://{tmp_path / 'storage'}", "--benchmark-min-rounds=3", "--benchmark-max-time=0.1")
+    saved, doc = run_pytest(tmp_path, *base, "--benchmark-save=base")
+    stored = list((tmp_path / "storage").rglob("0001_base.json"))
+    assert saved.returncode == 0 and stored, f"expected a stored run 0001_base.json:\n{saved.stdout[-2000:]}"
+    names = [b["name"] for b in json.loads(stored[0].read_text())["benchmarks"]]
+    assert names == ["test_read_throughput_against_bare_np_load[realdex-segment]"], f"expected the one benchmark stored, found {names}"
+    assert doc["benchmarks"][0]["rounds"] >= 3, f"expected the report's figures from pytest-benchmark's rounds: {doc['benchmarks']}"
+    compared, _ = run_pytest(tmp_path, *base, "--benchmark-compare=0001", "--benchmark-compare-fail=median:1000%")
+    assert compared.returncode == 0 and "0001_base" in compared.stdout, (
+        f"expected a comparison with 0001_base that passes a 1000% threshold:\n{compared.stdout[-2000:]}{compared.stderr[-1000:]}"
+    )
