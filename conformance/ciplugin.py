@@ -50,12 +50,13 @@ def _active(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     folder = config.getoption("conformance_snapshots", default=None)
+    if not _active(config):
+        return
     if config.getoption("conformance_snapshots_update", default=False) and not folder:
         raise pytest.UsageError("--conformance-snapshots-update needs --conformance-snapshots=DIR: the folder to write")
     config.stash[_BENCHMARKS_KEY] = []
-    if _active(config):
-        config.pluginmanager.register(_Benchmarks(config), "realdex-conformance-benchmarks")
-    if folder and _active(config):
+    config.pluginmanager.register(_Benchmarks(config), "realdex-conformance-benchmarks")
+    if folder:
         try:
             config.stash[_SNAPSHOT_DIR_KEY] = implsnapshots.check_dir(folder)
         except implsnapshots.SnapshotDirError as exc:

@@ -144,20 +144,21 @@ class Outcome:
     same: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # stored, but no longer produced (a capability dropped)
     errors: list[str] = field(default_factory=list)
     diffs: dict[str, str] = field(default_factory=dict)
 
     @property
     def differs(self) -> bool:
-        return bool(self.changed or self.missing or self.errors)
+        return bool(self.changed or self.missing or self.stale or self.errors)
 
     def to_json(self) -> dict:
         return {"dir": str(self.dir), "mode": self.mode, "written": self.written, "same": self.same,
-                "changed": self.changed, "missing": self.missing, "errors": self.errors}
+                "changed": self.changed, "missing": self.missing, "stale": self.stale, "errors": self.errors}
 
 
 def update(folder: Path, documents: dict[str, Any]) -> Outcome:
-    outcome = Outcome(folder, "update")
+    outcome = Outcome(folder, "update")  # a stale file is left for its owner to remove: this folder is theirs
     for name, data in sorted(documents.items()):
         path = folder / name
         new = text(data)
@@ -190,6 +191,9 @@ def compare(folder: Path, documents: dict[str, Any]) -> Outcome:
         else:
             outcome.changed.append(name)
             outcome.diffs[name] = _diff(stored, new, name)
+    if folder.is_dir():
+        stored_names = {p.relative_to(folder).as_posix() for p in folder.rglob("*.json")}
+        outcome.stale = sorted(stored_names - set(documents))
     return outcome
 
 
@@ -209,10 +213,11 @@ def describe(outcome: Outcome) -> list[str]:
         lines += [f"  written: {name}" for name in outcome.written]
     else:
         lines = [f"{len(outcome.same)} snapshots in {outcome.dir} match, {len(outcome.changed)} differ, "
-                 f"{len(outcome.missing)} missing"]
+                 f"{len(outcome.missing)} missing, {len(outcome.stale)} no longer produced"]
         for name in outcome.changed + outcome.missing:
             lines += outcome.diffs[name].rstrip("\n").splitlines()
-        if outcome.changed or outcome.missing:
+        lines += [f"  stored but no longer produced (a capability no longer declared?): {name}" for name in outcome.stale]
+        if outcome.changed or outcome.missing or outcome.stale:
             lines.append("review the differences; if they are intended, rerun with --conformance-snapshots-update "
                          "and commit the folder")
     lines += [f"  could not be produced: {e}" for e in outcome.errors]

@@ -76,6 +76,17 @@ def test_compare_sees_changes_beyond_the_tolerance_and_names_missing_files(tmp_p
 
 
 @pytest.mark.clause("REPORT-16")
+def test_a_stored_snapshot_no_longer_produced_is_a_difference(tmp_path, produced):
+    implsnapshots.update(tmp_path, {n: produced[n] for n in ("run-plans.json", "canonical-form/converted.json")})
+    found = implsnapshots.compare(tmp_path, {"run-plans.json": produced["run-plans.json"]})
+    assert found.differs and found.stale == ["canonical-form/converted.json"], (
+        f"expected the converted layout's snapshot, no longer produced, to be named stale, found {found.to_json()}"
+    )
+    lines = "\n".join(implsnapshots.describe(found))
+    assert "no longer produced" in lines and "canonical-form/converted.json" in lines, f"found:\n{lines}"
+
+
+@pytest.mark.clause("REPORT-16")
 def test_a_float_within_the_tolerance_is_the_same(tmp_path):
     implsnapshots.update(tmp_path, {"x.json": {"v": 1.0}})
     assert not implsnapshots.compare(tmp_path, {"x.json": {"v": 1.0 + 1e-7}}).differs, "expected 1e-7 relative to match"
