@@ -105,7 +105,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def report_fields(config: pytest.Config) -> dict:
-    """The report's fields of this part (report 2.1): ``benchmarks`` and ``snapshots``."""
+    """The report's fields of this part (report 2.2): ``benchmarks`` and ``snapshots``."""
     outcome = config.stash.get(_SNAPSHOTS_KEY, None)
     benchmarks = sorted(config.stash.get(_BENCHMARKS_KEY, []), key=lambda b: b["id"])
     return {"benchmarks": benchmarks, "snapshots": outcome.to_json() if outcome is not None else None}

@@ -33,7 +33,7 @@ IMPL_ENV = "REALDEX_IMPL"
 
 # ---------------------------------------------------------------- the implementer's CI (issue 17)
 # benchmarks through the adapter (chapter 15) and the implementer's snapshots: their options and
-# hooks are in ``ciplugin``; the report takes its fields (report 2.1) in pytest_sessionfinish below
+# hooks are in ``ciplugin``; the report takes its fields (report 2.2) in pytest_sessionfinish below
 pytest_plugins = ["realdex_conformance.ciplugin"]
 
 _ADAPTER_KEY = pytest.StashKey[Any]()

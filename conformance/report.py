@@ -22,7 +22,7 @@ from urllib.parse import quote
 import realdex_spec
 from realdex_conformance import levels as _levels
 
-REPORT_VERSION = "2.1"
+REPORT_VERSION = "2.2"
 KIT_DISTRIBUTION = "realdex-conformance"
 KIT_DIR = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = realdex_spec.SPEC_DIR / "report.schema.json"
