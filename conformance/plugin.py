@@ -32,6 +32,11 @@ from realdex_conformance.watchdog import GuardedAdapter, Watchdog
 
 IMPL_ENV = "REALDEX_IMPL"
 
+# ---------------------------------------------------------------- the implementer's CI (issue 17)
+# benchmarks through the adapter (chapter 15) and the implementer's snapshots: their options and
+# hooks are in ``ciplugin``; the report takes its fields (report 2.2) in pytest_sessionfinish below
+pytest_plugins = ["realdex_conformance.ciplugin"]
+
 _ADAPTER_KEY = pytest.StashKey[Any]()
 _WATCHDOG_KEY = pytest.StashKey[Watchdog]()
 _COLLECTED_KEY = pytest.StashKey[record.Collected]()
@@ -422,6 +427,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         hypothesis=profiles.describe(config), xfails=_known_failures(config), partial=partial,
         workers=int(getattr(config.option, "numprocesses", 0) or 0) if getattr(config.option, "dist", "no") != "no" else 0,
     )
+    from realdex_conformance import ciplugin  # imported by pytest as a plugin, so not at the top
+
+    document.update(ciplugin.report_fields(config))  # the implementer's CI (issue 17)
     if path:
         report_mod.write(path, document)
     if summary:

@@ -2,7 +2,8 @@
 one-line reproduction of each failure.
 
 The plugin gathers the outcomes; this module turns them into the documents a user keeps.
-Run ``python -m realdex_conformance.report REPORT.json`` to print the Markdown summary of a stored report.
+Run ``python -m realdex_conformance.report REPORT.json`` to print the Markdown summary of a stored report,
+``python -m realdex_conformance.report diff BASE.json HEAD.json`` to compare two (``reportdiff``).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from urllib.parse import quote
 import realdex_spec
 from realdex_conformance import levels as _levels
 
-REPORT_VERSION = "2.1"
+REPORT_VERSION = "2.2"
 KIT_DISTRIBUTION = "realdex-conformance"
 KIT_DIR = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = realdex_spec.SPEC_DIR / "report.schema.json"
@@ -233,10 +234,20 @@ def write(path: Path | str, document: dict) -> None:
     Path(path).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
+USAGE = (
+    "usage: python -m realdex_conformance.report REPORT.json            (prints its Markdown summary)\n"
+    "       python -m realdex_conformance.report diff BASE.json HEAD.json [--format md|json] [--threshold 10%]"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m realdex_conformance.report REPORT.json  (prints its Markdown summary)", file=sys.stderr)
+    if args and args[0] == "diff":
+        from realdex_conformance import reportdiff
+
+        return reportdiff.main(args[1:])
+    if len(args) != 1 or args[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
         return 2
     try:
         document = json.loads(Path(args[0]).read_text(encoding="utf-8"))

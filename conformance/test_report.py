@@ -322,3 +322,103 @@ def test_a_feature_not_supported_is_reported_so_never_passed_nor_failed(inner):
     assert line in inner["out"], f"expected the terminal summary line {line!r}; the run printed:\n{inner['out'][-2000:]}"
     row = next(r for r in inner["doc"]["chapters"] if r["prefix"] == "ADAPTER")
     assert row["not_supported"] == 1, f"expected ADAPTER-7 counted not supported in its chapter row, found {row}"
+
+
+# ---------------------------------------------------------------- the implementer's CI (REPORT-15..17)
+def _inner_json(where: Path, name: str) -> dict:
+    return json.loads((where / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.clause("REPORT-15")
+def test_benchmark_figures_are_in_the_report_for_each_benchmark_that_ran(inner, pytestconfig):
+    from realdex_conformance import perf
+    from realdex_conformance.plugin import impl_spec
+
+    where = inner["dir"]
+    base = [sys.executable, "-m", "pytest", "--pyargs", "realdex_conformance.test_performance", f"--impl={impl_spec(pytestconfig)}",
+            "-p", "no:cacheprovider", "-k", "read_throughput and (segment or converted)"]
+    unasked = _run(base + ["--conformance-report=unasked.json"], where, inner["env"])
+    doc = _inner_json(where, "unasked.json")
+    outcomes = {(t["outcome"], t["message"].removeprefix("Skipped: ")) for t in doc["tests"]}
+    assert outcomes <= {("skipped", perf.NOT_ASKED)} and doc["benchmarks"] == [], (
+        f"expected every benchmark skipped without --conformance-benchmarks and no figures, found {outcomes}, "
+        f"{doc['benchmarks']}:\n{unasked.stdout[-2000:]}"
+    )
+    asked = _run(base + ["--conformance-benchmarks", "--benchmark-disable", "--conformance-report=asked.json"], where, inner["env"])
+    doc = _inner_json(where, "asked.json")
+    ran = sorted(t["id"] for t in doc["tests"] if t["outcome"] == "passed")
+    entries = doc["benchmarks"]
+    assert sorted(e["id"] for e in entries) == ran, (
+        f"expected figures for each benchmark that passed {ran}, found {[e['id'] for e in entries]}:\n{asked.stdout[-2000:]}"
+    )
+    for entry in entries:
+        assert entry["clauses"] == ["PERF-1"] and entry["rounds"] == 1 and entry["median_s"] > 0, (
+            f"expected PERF-1, one round under --benchmark-disable and a median, found {entry}"
+        )
+        assert entry["figures"]["bare_np_load_s"] > 0 and entry["figures"]["throughput_vs_bare"] > 0, (
+            f"expected the ratio to a bare np.load, found {entry['figures']}"
+        )
+    skipped = {t["message"] for t in doc["tests"] if t["outcome"] == "skipped"}
+    assert all("does not declare" in m or "bench" in m for m in skipped), f"expected skips for capabilities or the bench extra: {skipped}"
+
+
+@pytest.mark.clause("REPORT-16")
+def test_the_diff_of_two_reports_names_what_changed_and_gates_on_it(inner):
+    import copy
+
+    where = inner["dir"]
+    head = copy.deepcopy(inner["doc"])
+    for test in head["tests"]:
+        if test["id"] == "test_inner.py::test_passes":
+            test.update(outcome="failed", message="AssertionError: now it fails")
+        if test["id"] == "test_inner.py::test_is_listed_but_passes":
+            test.update(outcome="not supported", message="declares no such thing")
+    (where / "head.json").write_text(json.dumps(head), encoding="utf-8")
+    cli = [sys.executable, "-m", "realdex_conformance.report", "diff", "report.json"]
+    md = _run(cli + ["head.json"], where, inner["env"])
+    assert md.returncode == 1, f"expected exit status 1 for a test newly failing, found {md.returncode}: {md.stdout}{md.stderr}"
+    for shown in ("### Newly failing clauses (1)", "| ADAPTER-1 | MUST |", "`test_inner.py::test_passes`",
+                  "### Newly not supported tests (1)", "`test_inner.py::test_is_listed_but_passes`"):
+        assert shown in md.stdout, f"expected {shown!r} in the Markdown diff, found:\n{md.stdout}"
+    js = _run(cli + ["head.json", "--format", "json"], where, inner["env"])
+    diff = json.loads(js.stdout)
+    assert [t["id"] for t in diff["tests"]["newly_failing"]] == ["test_inner.py::test_passes"], f"found {diff['tests']}"
+    same = _run(cli + ["report.json"], where, inner["env"])
+    assert same.returncode == 0 and "No regression" in same.stdout, f"expected a report against itself to pass: {same.stdout}{same.stderr}"
+
+
+@pytest.mark.clause("REPORT-17")
+def test_the_implementers_snapshots_are_written_compared_and_kept_outside_the_kit(inner, adapter, pytestconfig):
+    import hashlib
+
+    from realdex_conformance.contract import LAYOUTS
+    from realdex_conformance.golden import GOLDEN_DIR
+    from realdex_conformance.plugin import impl_spec
+
+    def golden_digest() -> str:
+        return hashlib.sha256(b"".join(p.as_posix().encode() + p.read_bytes() for p in sorted(GOLDEN_DIR.rglob("*")) if p.is_file())).hexdigest()
+
+    where, before = inner["dir"], golden_digest()
+    run = [sys.executable, "-m", "pytest", "test_inner.py", "-k", "test_passes", f"--impl={impl_spec(pytestconfig)}",
+           "-p", "no:cacheprovider", "--conformance-snapshots=snaps", "--conformance-report=snaps.json"]
+    updated = _run(run + ["--conformance-snapshots-update"], where, inner["env"])
+    written = _inner_json(where, "snaps.json")["snapshots"]["written"]
+    caps = set(adapter.capabilities)
+    want = sorted([f"canonical-form/{layout}.json" for layout in LAYOUTS if f"read:{layout}" in caps]
+                  + [name for name, cap in (("batch-plans.json", "batching"), ("run-plans.json", "planning"),
+                                            ("root-inventory.json", "root"), ("check-verdicts.json", "checks")) if cap in caps])
+    assert updated.returncode == 0 and written == want, (
+        f"expected the snapshots of the declared capabilities {want} written, found {written}:\n{updated.stdout[-2000:]}"
+    )
+    compared = _run(run, where, inner["env"])
+    assert compared.returncode == 0, f"expected the unchanged snapshots to match:\n{compared.stdout[-2000:]}"
+    target = where / "snaps" / (want[0] if want else "gone.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stored = json.loads(target.read_text(encoding="utf-8")) if want else {}
+    target.write_text(json.dumps({**stored, "edited by hand": True}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    changed = _run(run, where, inner["env"])
+    shown = f"--- stored/{want[0]}" if want else "no longer produced"
+    assert changed.returncode == 1 and shown in changed.stdout, (
+        f"expected exit status 1 and {shown!r} for a snapshot edited by hand, found {changed.returncode}:\n{changed.stdout[-2000:]}"
+    )
+    assert golden_digest() == before, f"expected the kit's golden files in {GOLDEN_DIR} untouched by the snapshot runs"
