@@ -103,12 +103,43 @@ def assert_same_sample(expected: dict[str, Any], got: dict[str, Any], fields: It
     assert not problems, f"{context}: the sample read back is not the sample written:\n  " + "\n  ".join(problems)
 
 
+def _same(expected: dict[str, Any], got: Any, fields: list[str]) -> bool:
+    return isinstance(got, dict) and all(
+        (got.get(f) is None and not features.carries(f)) or field_difference(f, expected.get(f), got.get(f)) is None
+        for f in fields)
+
+
 def assert_same_samples(expected: Sequence[dict], got: Sequence[dict], fields: Iterable[str], context: str) -> None:
-    """The same number of samples, the same in order, field by field."""
+    """The same number of samples, the same in order, field by field. When they are the same
+    samples in another order, the message says so, and where each one is."""
     fields = list(fields)
     assert len(got) == len(expected), f"{context}: expected {len(expected)} samples, found {len(got)}"
     for i, (e, g) in enumerate(zip(expected, got)):
+        if _same(e, g, fields):
+            continue
+        placed = _placement(expected, got, fields)
+        if placed is not None:
+            moved = [(k, j) for k, j in enumerate(placed) if k != j][:6]
+            raise AssertionError(
+                f"{context}: expected the samples in order (the order is specified here); found the same samples in "
+                f"another order: " + ", ".join(f"sample {k} is expected sample {j}" for k, j in moved)
+                + (" …" if sum(1 for k, j in enumerate(placed) if k != j) > 6 else ""))
         assert_same_sample(e, g, fields, f"{context}, sample {i}")
+
+
+def _placement(expected: Sequence[dict], got: Sequence[dict], fields: list[str]) -> list[int] | None:
+    """For each sample found, the expected sample it is, when every one is one of them, once; else None."""
+    if len(got) > 2000:
+        return None  # quadratic: a large root's order is told apart by its first difference
+    free = list(range(len(expected)))
+    placed = []
+    for g in got:
+        j = next((j for j in free if _same(expected[j], g, fields)), None)
+        if j is None:
+            return None
+        free.remove(j)
+        placed.append(j)
+    return placed
 
 
 def assert_absent(sample: dict[str, Any], fields: Iterable[str], context: str) -> None:

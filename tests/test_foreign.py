@@ -154,3 +154,23 @@ def test_not_supported_never_counts_as_passed_in_the_levels():
         f"by that test, found {status}")
     assert levels.clause_status([{"clauses": ["LOADER-7"], "outcome": "not supported"},
                                  {"clauses": ["LOADER-7"], "outcome": "skipped"}]) == {"LOADER-7": "not passed"}
+
+
+def test_samples_in_another_order_are_said_to_be_in_another_order():
+    import numpy as np
+
+    from realdex_conformance import assertions, synth
+
+    samples = synth.make_segment("driller", 4, 6, np.random.default_rng(5), contacts=True)
+    fields = list(assertions.FIELDS)
+    with pytest.raises(AssertionError) as info:
+        assertions.assert_same_samples(samples, samples[::-1], fields, "read_root of a root of 4 frames")
+    message = str(info.value)
+    assert "the same samples in another order" in message and "sample 0 is expected sample 3" in message, (
+        f"expected the message to say the samples are the same in another order, and where each is; found {message!r}")
+    changed = [dict(s) for s in samples]
+    changed[2]["qpos"] = changed[2]["qpos"] + 0.5
+    with pytest.raises(AssertionError) as info:
+        assertions.assert_same_samples(samples, changed, fields, "read_root of a root of 4 frames")
+    assert "another order" not in str(info.value) and "qpos" in str(info.value), (
+        f"expected a changed sample to be named as different, not as moved; found {str(info.value)[:300]!r}")
