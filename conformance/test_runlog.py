@@ -250,14 +250,18 @@ def test_skipped_passes_are_a_jump(adapter, tmp_path):
 
 # --- ends, time, checkpoints, samples ------------------------------------------------------
 
-@pytest.mark.clause("RUNLOG-11", "RUNLOG-5")
+@pytest.mark.clause("RUNLOG-11", "RUNLOG-5", "RUNLOG-13")
 @pytest.mark.parametrize("reason,code", [("completed", "RUN-ENDED-EARLY"), ("interrupted", "RUN-NOT-FINISHED"),
                                          ("error", "RUN-NOT-FINISHED")])
 def test_a_run_that_stops_before_its_plan(adapter, tmp_path, reason, code):
     body, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
     events = [run_start(T0, SMALL), *body, run_end(t, it, reason)]
     other = {"RUN-ENDED-EARLY", "RUN-NOT-FINISHED"} - {code}
-    assert_flags(adapter, write(tmp_path, events), code, absent=other)
+    path = write(tmp_path, events)
+    assert_flags(adapter, path, code, absent=other)
+    if reason != "completed":  # stopped between checkpoints (15 planned, 10 done): a stop saves none it owes (RUNLOG-13)
+        got = sorted(set(codes(adapter, path)))
+        assert got == [code], f"expected only {code} for a run {reason} between checkpoints, found {got}"
 
 
 @pytest.mark.clause("RUNLOG-11")
