@@ -166,3 +166,14 @@ def config_for_trainer(keys: list[dict[str, Any]]) -> tuple[dict[str, Any], list
             warnings.append(f"unknown key {key!r}, not read" + (f"; did you mean {near[0]!r}?" if near else
                             f"; the keys read are {', '.join(known)}"))
     return values, warnings
+
+
+def problem_line(p: dict[str, Any]) -> str:
+    """``severity CODE: path: message``, the path once (a message read from a DataError already begins with
+    ``path: `` or ``path [key]: ``)."""
+    from realdex_ref.errors import printable
+
+    path, message = printable(p["path"]), printable(p["message"])
+    if message.startswith((path + ": ", path + " [")):
+        return f"{p['severity']} {p['code']}: {message}"
+    return f"{p['severity']} {p['code']}: {path}: {message}"

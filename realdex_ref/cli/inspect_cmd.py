@@ -30,7 +30,7 @@ def render(inv: dict) -> str:
             lines.append(f"    {printable(obj)}: {n}")
     if inv["problems"]:
         lines.append(f"{len(inv['problems'])} problem(s):")
-        lines += [f"  {p['severity']} {p['code']}: {printable(p['path'])}: {printable(p['message'])}" for p in inv["problems"]]
+        lines += ["  " + common.problem_line(p) for p in inv["problems"]]
     return "\n".join(lines)
 
 

@@ -114,7 +114,7 @@ def _text(plan: dict[str, Any], keys: list[dict[str, Any]], warning: str | None)
     if plan["expected_seconds"] is not None:
         lines.append(f"expected time      {plan['expected_seconds'] / 3600:.2f} h "
                      f"(band {plan['expected_seconds_low'] / 3600:.2f} to {plan['expected_seconds_high'] / 3600:.2f} h, "
-                     f"{plan['step_time']} s per iteration)")
+                     f"{plan['step_time']:.4g} s per iteration)")
     else:
         for hours in (1, 4, 6):
             lines.append(f"for {hours} h            {hours * 3600 / plan['iterations']:.3f} s per iteration")

@@ -28,6 +28,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(findings, indent=2))
     else:
         for f in findings:
-            print(f"{f['severity']} {f['code']}: {printable(f['path'])}: {printable(f['message'])}")
+            print(common.problem_line(f))
         print(f"{printable(args.root)}: {len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
     return common.FINDINGS if errors or (args.strict and findings) else common.CLEAN
