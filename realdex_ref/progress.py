@@ -4,12 +4,13 @@ On a terminal the bar is tqdm's: it follows the terminal's width, shows the elap
 and the time left, and appears only once the work has taken more than a second. When stderr is
 not a terminal (a batch system's log, a pipe) there is no bar and no carriage return: one plain
 line every ``REALDEX_PROGRESS_EVERY`` seconds (default 30), and a last one at the end when any was
-written, so a log that stays silent for hours is never a question. Nothing here touches stdout,
-so ``--json`` output stays JSON.
+written, so a log that stays silent for hours is never a question (``REALDEX_PROGRESS_DELAY``, default
+1 s, is how long work runs before a bar appears). Nothing here touches stdout, so ``--json`` output
+stays JSON.
 
-tqdm rather than rich: one small package with no dependencies of its own, imported in a few
-milliseconds (the command line must start fast), and its ``format_meter`` gives the plain lines
-the same wording as the bar.
+tqdm rather than rich: one small package with no dependencies of its own (rich brings pygments and
+markdown-it-py), imported only once there is progress to draw (the command line must start fast), and
+its ``format_meter`` gives the plain lines the same wording as the bar.
 """
 from __future__ import annotations
 
@@ -19,18 +20,22 @@ import sys
 import time
 from typing import Any, TextIO
 
-EVERY_ENV = "REALDEX_PROGRESS_EVERY"
-DEFAULT_EVERY = 30.0
-DELAY = 1.0  # seconds of work before a bar appears: quick commands print nothing
+EVERY_ENV, DEFAULT_EVERY = "REALDEX_PROGRESS_EVERY", 30.0
+DELAY_ENV, DEFAULT_DELAY = "REALDEX_PROGRESS_DELAY", 1.0  # seconds of work before a bar appears: quick commands print nothing
+
+
+def _seconds(name: str, default: float) -> float:
+    """Seconds from the environment variable ``name``; a bad value falls back to ``default``."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value >= 0 and math.isfinite(value) else default
 
 
 def line_every() -> float:
-    """Seconds between plain lines, from ``REALDEX_PROGRESS_EVERY`` (a bad value falls back to the default)."""
-    try:
-        every = float(os.environ.get(EVERY_ENV, DEFAULT_EVERY))
-    except ValueError:
-        return DEFAULT_EVERY
-    return every if every >= 0 and math.isfinite(every) else DEFAULT_EVERY
+    """Seconds between plain lines when stderr is not a terminal (``REALDEX_PROGRESS_EVERY``, default 30)."""
+    return _seconds(EVERY_ENV, DEFAULT_EVERY)
 
 
 def clock(seconds: float) -> str:
@@ -49,14 +54,15 @@ class Progress:
 
     def __init__(self, what: str, total: int | None = None, unit: str = "file", *, initial: int = 0,
                  stream: TextIO | None = None, enabled: bool = True, every: float | None = None,
-                 delay: float = DELAY) -> None:
+                 delay: float | None = None, eta_in_note: bool = False) -> None:
         self.what, self.total, self.unit = what, total, unit
         self.initial = self.done = initial
         self.note = ""
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
         self.every = line_every() if every is None else every
-        self.delay = delay
+        self.delay = _seconds(DELAY_ENV, DEFAULT_DELAY) if delay is None else delay
+        self.eta_in_note = eta_in_note  # the caller's note gives the time left (training: the duration model)
         self.started = time.monotonic()
         self.last_line: float | None = None
         self.lines = 0
@@ -71,7 +77,7 @@ class Progress:
         elapsed = time.monotonic() - self.started
         total = self.total if self.total else None
         fmt = "{desc}: {n_fmt}" + ("/{total_fmt} {unit} ({percentage:.0f}%)" if total else " {unit}") \
-              + " [{elapsed} elapsed" + (", {remaining} left" if total else "") + ", {rate_fmt}]"
+              + " [{elapsed} elapsed" + (", {remaining} left" if total and not self.eta_in_note else "") + ", {rate_fmt}]"
         text = tqdm.format_meter(self.done, total, elapsed, unit=self.unit, prefix=self.what,
                                  bar_format=fmt, initial=self.initial)
         return text + (f" {self.note}" if self.note else "")
@@ -81,8 +87,8 @@ class Progress:
 
         bar = tqdm(total=self.total or None, initial=self.initial, desc=self.what, unit=self.unit, file=self.stream,
                    dynamic_ncols=True, mininterval=0.2, delay=self.delay, leave=True, smoothing=0.1,
-                   bar_format=None)
-        bar.start_t = self.started  # the elapsed time counts from the start of the work
+                   bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]" if self.eta_in_note else None)
+        bar.start_t -= time.monotonic() - self.started  # the elapsed time counts from the start of the work
         return bar
 
     # --- the calls ----------------------------------------------------------------------------
@@ -158,12 +164,15 @@ class TrainingProgress:
     def __call__(self, iteration: int, plan: Any, eta: float | None, loss: float | None = None) -> None:
         if self.bar is None:  # the first call is where this segment starts (a resume starts mid-run)
             self.bar = Progress("train", plan.iterations, "it", initial=iteration, stream=self.stream,
-                                every=self.every, delay=self.delay)
+                                every=self.every, delay=self.delay, eta_in_note=True)
         self.iteration = iteration
         per_pass = plan.iterations_per_epoch or 1
         parts = [f"pass {min(iteration // per_pass + 1, max(plan.passes, 1))}/{plan.passes}"]
         if loss is not None:
-            parts.append(f"loss {loss:.4g}")
+            parts.append(f"loss {loss:.3g}")
+        if eta is None:  # before the duration model has its steady step time: this segment's own rate
+            elapsed, done = time.monotonic() - self.bar.started, iteration - self.bar.initial
+            eta = (plan.iterations - iteration) * elapsed / done if done > 0 else None
         if eta is not None:
             parts.append(f"ETA {clock(eta)}")
         self.bar.update(iteration, note=", ".join(parts))

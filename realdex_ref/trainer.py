@@ -398,10 +398,10 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     stop = {"signal": None}
     it = start
     reason = "completed" if plan.iterations == plan.passes * per_pass else "max-iterations"
-    if progress is not None and ranks.main:
-        progress(it, plan, None, None)  # where this segment starts: a resume's rate and time left count from here
     try:
         with _stop_on_signals(stop):
+            if progress is not None and ranks.main:
+                progress(it, plan, None, None)  # where this segment starts: a resume's rate and time left count from here
             while it < plan.iterations:
                 # --- one pass, from the batch where the iteration count says it stands ---
                 p = it // per_pass

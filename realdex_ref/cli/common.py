@@ -138,7 +138,14 @@ def progress(args: argparse.Namespace, what: str, total: int | None = None, unit
 
 
 def walk_progress(args: argparse.Namespace, root: object) -> Any:
-    return progress(args, f"reading {root}", None, "files")
+    return progress(args, f"reading {short(root)}", None, "files")
+
+
+def short(path: object) -> str:
+    """A folder's own name, for a progress bar that must fit a terminal (the command line names the whole path)."""
+    from realdex_ref.errors import printable
+
+    return printable(Path(str(path)).name or str(path))
 
 
 # --- RealDex-style configurations ----------------------------------------------------------------

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from realdex_ref.errors import RealDexError, printable
 
     try:
-        with warnings.catch_warnings(record=True) as caught, common.progress(args, f"converting {printable(args.src)}") as bar:
+        with warnings.catch_warnings(record=True) as caught, common.progress(args, f"converting {common.short(args.src)}") as bar:
             warnings.simplefilter("always")
             result = convert_root(args.src, args.dst, args.to, layout=args.layout, force=args.force, progress=bar)
     except RealDexError as exc:

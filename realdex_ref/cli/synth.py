@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     staging = dest.parent / f".{dest.name}.partial-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        with common.progress(args, f"writing {printable(dest)}") as bar:
+        with common.progress(args, f"writing {common.short(dest)}") as bar:
             if args.layout == "user-root":
                 info = synth.write_user_root(staging, frames=args.user_frames, seed=args.seed, progress=bar)
             else:
