@@ -132,7 +132,8 @@ def test_the_training_bar_and_ctrl_c(frames, tmp_path):
 def test_a_piped_training_writes_lines_with_the_loss(frames, tmp_path):
     proc = subprocess.run(command("train", str(frames), "--out", str(tmp_path / "run"), "--passes", "1", *TRAIN),
                           capture_output=True, text=True, timeout=300, env={**os.environ, "REALDEX_PROGRESS_EVERY": "0"})
-    assert proc.returncode == 0, proc.stderr[-1500:]
+    # 1 is a verdict with findings (200 iterations are too few to learn much): the progress is what is checked here
+    assert proc.returncode in (0, 1) and "run verdict" in proc.stdout, proc.stdout[-500:] + proc.stderr[-1500:]
     lines = [line for line in proc.stderr.splitlines() if line.startswith("train:")]
     assert lines and "\r" not in proc.stderr, f"expected plain training lines, found {proc.stderr[-600:]!r}"
     assert re.search(r"train: 200/200 it \(100%\) \[\S+ elapsed, .*it/s\] pass 1/1, loss \S+, ETA \d+:\d\d:\d\d",
