@@ -42,7 +42,9 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, with ``only``, the parser whose one command ``only`` has its
+    arguments (what ``main`` builds: ``realdex --help`` then imports no command module at all)."""
     parser = argparse.ArgumentParser(prog="realdex", epilog=EPILOG,
                                      description="RealDex data and training-run tools (reference implementation)")
     parser.add_argument("--version", action=_Version, help="print the version and exit")
@@ -50,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
+        if only is not None and name != only:
+            continue
         try:
             mod = importlib.import_module(f"realdex_ref.cli.{module}")
         except ModuleNotFoundError as exc:
@@ -63,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the command is the first word that is not an option (realdex itself takes no option with a value)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    args = build_parser(only=command).parse_args(argv)
     name = args._name
     if args._module is None:
         return common.fail(name, "not available in this version")
