@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -167,8 +167,10 @@ def write_root(
     seed: int = 0,
     frame_orient: str = "matrix",
     name_offset: int = 0,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> dict[str, Any]:
-    """Write a data root of one layout; return what was written.
+    """Write a data root of one layout; return what was written. ``progress(files_written, None)``
+    is called after each file (the total is not known before the segments are drawn).
 
     ::
 
@@ -198,6 +200,8 @@ def write_root(
         for path, arrays in zip(paths, per_file):
             rawfiles.save(path, arrays, compressed=compressed)
             written.append({"path": str(path), "object": name, "frames": len(samples) // len(paths)})
+            if progress is not None:
+                progress(len(written), None)
     return {
         "layout": layout,
         "files": written,
@@ -212,7 +216,8 @@ def placeholder_cube() -> np.ndarray:
     return corners * PLACEHOLDER_HALF_SIZE
 
 
-def write_user_root(dest: str | Path, *, frames: int = 14380, converted: int = 8, seed: int = 0, converted_points: int = 2048) -> dict[str, Any]:
+def write_user_root(dest: str | Path, *, frames: int = 14380, converted: int = 8, seed: int = 0, converted_points: int = 2048,
+                    progress: Callable[[int, int | None], None] | None = None) -> dict[str, Any]:
     """The root of the user whose training "finished" in seconds (realdex-facts.md, failure 1).
 
     ::
@@ -227,7 +232,7 @@ def write_user_root(dest: str | Path, *, frames: int = 14380, converted: int = 8
                                                    8-point placeholder cube instead of the object cloud
 
     Returns ``{"converted": {"files", "samples"}, "realdex-frame": {"files", "samples", "recordings"}, "samples"}``
-    with ``files`` the number of files.
+    with ``files`` the number of files. ``progress(files_written, files_total)`` is called after each file.
     """
     dest = Path(dest)
     names = USER_CONVERTED_NAMES
@@ -240,6 +245,8 @@ def write_user_root(dest: str | Path, *, frames: int = 14380, converted: int = 8
         samples = [make_segment(name.split("_")[0], 1, converted_points, rng, contacts=True)[0] for _ in range(n)]
         rawfiles.save(dest / name / "converted_data.npz", rawfiles.to_arrays(samples, "converted")[0])
         conv_files += 1
+        if progress is not None:
+            progress(conv_files, sum(1 for n in per_name if n) + frames)
     recs = USER_RECORDINGS
     per_rec = [frames // len(recs) + (1 if i < frames % len(recs) else 0) for i in range(len(recs))]
     cube = placeholder_cube()
@@ -252,6 +259,9 @@ def write_user_root(dest: str | Path, *, frames: int = 14380, converted: int = 8
             sample = {**sample, "object_points": cube, "object_colors": None}
             arrays = rawfiles.to_arrays([sample], "realdex-frame", orient_encoding="matrix")[0]
             rawfiles.save(dest / rec / f"{t}.npz", arrays, compressed=False)
+            if progress is not None:
+                done = conv_files + sum(per_rec[:recs.index(rec)]) + t + 1
+                progress(done, conv_files + frames)
     return {
         "converted": {"files": conv_files, "samples": converted},
         "realdex-frame": {"files": frames, "samples": frames, "recordings": dict(zip(recs, per_rec))},

@@ -245,7 +245,7 @@ def _plan_lines(p: dict[str, Any]) -> list[str]:
     if p.get("seconds_between_checkpoints") is not None:
         lines.append(f"- Wall time between checkpoints: {_hours(p['seconds_between_checkpoints'])}")
     if p["expected_seconds"] is not None:
-        lines.append(f"- Duration: {_hours(p['expected_seconds'])} expected at {p['step_time']} s per iteration, "
+        lines.append(f"- Duration: {_hours(p['expected_seconds'])} expected at {p['step_time']:.4g} s per iteration, "
                      f"band {_hours(p['expected_seconds_low'])} to {_hours(p['expected_seconds_high'])}")
     elif p.get("step_time_for_hours"):
         lines.append("- Duration: no step time given (--step-time S, or realdex train --calibrate); "

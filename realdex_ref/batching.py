@@ -64,11 +64,12 @@ def check_plan(plan: BatchPlan, min_batches: int = 1, *, other_layouts: dict[str
     fixes: list[str] = []
     best_b = _largest_batch_size(n, w, plan.drop_last, min_batches, b)
     if best_b:
-        fixes.append(f"use batch size {best_b} or smaller")
+        fixes.append(f"use batch size {best_b} or smaller (on the command line: --batch-size {best_b})")
     if plan.drop_last:
         alt = batch_plan(n, b, w, False)
         if alt.batches_per_epoch >= min_batches:
-            fixes.append(f"set drop_last=False ({alt.batches_per_epoch} batch(es) per epoch, the last one short)")
+            fixes.append(f"set drop_last=False ({alt.batches_per_epoch} batch(es) per epoch, the last one short; "
+                         "on the command line: --no-drop-last)")
     need = _samples_needed(b, w, plan.drop_last, min_batches)
     fixes.append(f"use more data: this plan needs at least {need} sample(s), the data has {n}")
     for layout, count in sorted((other_layouts or {}).items(), key=lambda kv: -kv[1]):

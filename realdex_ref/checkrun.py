@@ -269,7 +269,7 @@ def _check_time(v: Verdict, plan: dict[str, Any], segments: list[list[dict[str, 
         v.add("RUN-TOO-FAST",
               f"the run claims to be done after {v.wall_seconds:,.1f} s, below the model's lower bound of "
               f"{low:,.1f} s (expected {plan['expected_seconds']:,.1f} s for {plan['iterations']:,} iterations at "
-              f"{plan['step_time']} s each); it cannot have done the planned work", segments[-1][-1]["line"])
+              f"{plan['step_time']:.4g} s each); it cannot have done the planned work", segments[-1][-1]["line"])
 
 
 def _summary(iterations: list[int]) -> str:

@@ -13,7 +13,7 @@ import shutil
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from realdex_ref import dataroot, layouts
 from realdex_ref.errors import DataError
@@ -64,13 +64,23 @@ def check_destination(src: Path, dst: Path, *, force: bool) -> None:
         )
 
 
-def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | None = None, force: bool = False) -> ConvertResult:
-    """Write the samples of ``src`` (of ``layout``, or of its only layout) as ``to`` into ``dst``."""
+def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | None = None, force: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> ConvertResult:
+    """Write the samples of ``src`` (of ``layout``, or of its only layout) as ``to`` into ``dst``.
+
+    ``progress(files_done, files_total)`` is called after each file of the walk of ``src``, then after each
+    file converted (the total grows by the files to convert once the walk has counted them)."""
     src, dst = Path(src), Path(dst)
     if to not in layouts.LAYOUTS:
         raise ValueError(f"unknown layout {to!r}; expected one of {', '.join(layouts.LAYOUTS)}")
     check_destination(src, dst, force=force)
-    inv, chosen = dataroot.open_root(src, layout)
+    walked = [0]
+
+    def walking(done: int, total: int) -> None:
+        walked[0] = total
+        progress(done, total)
+
+    inv, chosen = dataroot.open_root(src, layout, progress=walking if progress is not None else None)
     by_object: dict[str, list[str]] = {}
     for entry in inv.files:
         if entry.layout == chosen:
@@ -85,8 +95,14 @@ def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | Non
     try:
         dropped: set[str] = set()
         files = 0
+        done, total = walked[0], walked[0] + sum(len(paths) for paths in by_object.values())
         for paths in by_object.values():
-            samples = [s for path in paths for s in layouts.load_file(path).samples()]
+            samples = []
+            for path in paths:
+                samples += layouts.load_file(path).samples()
+                done += 1
+                if progress is not None:
+                    progress(done, total)
             written = layouts.write_samples(samples, staging, to)
             dropped.update(written.dropped)
             files += len(written.files)

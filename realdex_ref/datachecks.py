@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -130,16 +131,25 @@ def frame_count_mismatch(path: str | Path) -> str | None:
     return None
 
 
-def scan_and_check(root: str | Path, num_points: int = 1024, layout: str | None = None) -> tuple[dataroot.Inventory, list[Problem]]:
-    """One walk of ``root``: its inventory (chapter 5) and the findings of the data checks (chapter 6)."""
+def scan_and_check(root: str | Path, num_points: int = 1024, layout: str | None = None, *,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[dataroot.Inventory, list[Problem]]:
+    """One walk of ``root``: its inventory (chapter 5) and the findings of the data checks (chapter 6);
+    ``progress(files_done, files_total)`` after each file."""
     checker = _Checker(num_points, layout)
-    inv = dataroot.scan(root, visit=checker.visit)
+    inv = dataroot.scan(root, visit=checker.visit, progress=progress)
     return inv, checker.findings()
 
 
-def check_root(root: str | Path, num_points: int = 1024, layout: str | None = None) -> list[Problem]:
+def check_root(root: str | Path, num_points: int = 1024, layout: str | None = None, *,
+               progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Every finding about ``root``: the inventory's problems (chapter 5) and the data checks (chapter 6)."""
-    inv, checked = scan_and_check(root, num_points, layout)
+    inv, checked = scan_and_check(root, num_points, layout, progress=progress)
+    return classify(root, inv, checked, layout)
+
+
+def classify(root: str | Path, inv: dataroot.Inventory, checked: list[Problem], layout: str | None = None) -> list[Problem]:
+    """The findings of one walk, as ``check_root`` and the command line report them: a root of several
+    layouts is an error until one is chosen; a refused file whose arrays disagree on their frames says so."""
     findings: list[Problem] = []
     for p in inv.problems:
         if p.code == "MIXED_LAYOUTS":

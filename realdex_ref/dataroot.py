@@ -145,13 +145,18 @@ def _load_problem(path: Path, exc: DataError) -> Problem:
     return Problem(str(path), code, str(exc))
 
 
-def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None = None) -> Inventory:
-    """Walk ``root`` once; ``visit`` sees each readable file's columns while they are in memory."""
+def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Inventory:
+    """Walk ``root`` once; ``visit`` sees each readable file's columns while they are in memory;
+    ``progress(files_done, files_total)`` is called after each file."""
     root = Path(root)
     if not root.is_dir():
         raise DataError("expected a folder (a data root), found " + ("nothing" if not root.exists() else "a file"), path=root)
     inv = Inventory(str(root))
-    for path in _walk(root, inv.problems):
+    paths = _walk(root, inv.problems)
+    for done, path in enumerate(paths):
+        if progress is not None and done:
+            progress(done, len(paths))
         if path.name == MANIFEST_NAME and path.parent == root:
             continue
         if path.suffix != ".npz":
@@ -166,6 +171,8 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
         inv.files.append(FileEntry(str(path), data.layout, data.object, data.num_frames, data.fits))
         if visit is not None:
             visit(data)
+    if progress is not None and paths:
+        progress(len(paths), len(paths))
     _place_ambiguous(inv)
     present = inv.layouts
     if len(present) > 1:
@@ -194,8 +201,8 @@ def detected_as(inv: Inventory, chosen: str) -> set[str]:
     return {chosen, "realdex-frame"} if inv.ambiguous_as == chosen else {chosen}
 
 
-def inspect_root(root: str | Path) -> Inventory:
-    return scan(root)
+def inspect_root(root: str | Path, *, progress: Callable[[int, int], None] | None = None) -> Inventory:
+    return scan(root, progress=progress)
 
 
 def _describe_layouts(inv: Inventory) -> str:
@@ -301,17 +308,19 @@ def refuse_blocking(inv: Inventory) -> None:
         )
 
 
-def open_root(root: str | Path, layout: str | None = None, *, visit: Callable[[layouts.FileData], None] | None = None) -> tuple[Inventory, str]:
+def open_root(root: str | Path, layout: str | None = None, *, visit: Callable[[layouts.FileData], None] | None = None,
+              progress: Callable[[int, int], None] | None = None) -> tuple[Inventory, str]:
     """Scan ``root``, refuse what cannot be trained on, and return the inventory and the chosen layout."""
-    inv = scan(root, visit=visit)
+    inv = scan(root, visit=visit, progress=progress)
     refuse_blocking(inv)  # first: a root whose files are broken is refused for them, not for what is left
     chosen = choose_layout(inv, layout)
     return inv, chosen
 
 
-def read_root(root: str | Path, layout: str | None = None) -> list[dict[str, Any]]:
+def read_root(root: str | Path, layout: str | None = None, *,
+              progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
     """The canonical samples of one layout of ``root``, file by file in path order (ROOT-3..6)."""
     seen: list[layouts.FileData] = []
-    inv, chosen = open_root(root, layout, visit=seen.append)
+    inv, chosen = open_root(root, layout, visit=seen.append, progress=progress)
     wanted = detected_as(inv, chosen)
     return [s for data in seen if data.layout in wanted for s in data.samples()]

@@ -17,7 +17,6 @@ the metrics and the checkpoints.
 """
 from __future__ import annotations
 
-import math
 import os
 import signal
 import sys
@@ -61,6 +60,12 @@ DEFAULTS: dict[str, Any] = {
     "save_time": 0.0,
     "interrupt_at": None,  # act as on SIGINT after this many iterations (the conformance suite's interruption)
 }
+
+
+# what a RealDex-style YAML configuration (``realdex train --config``) may set beyond the plan's keys: every
+# key of DEFAULTS but the suite's own, and RealDex's names for them
+CONFIG_KEYS = set(DEFAULTS) - {"interrupt_at"}
+CONFIG_ALIASES = {"learning_rate": "lr"}  # RealDex: Adam learning_rate (realdex-facts.md)
 
 
 def make_config(**overrides: Any) -> dict[str, Any]:
@@ -291,7 +296,8 @@ def _train(root: str | Path | None, out: str | Path, config: dict[str, Any] | No
 
     ``resume=True`` continues the run in ``out`` from its latest checkpoint, with that
     checkpoint's configuration (and ``root`` from it when None). ``progress`` is called as
-    ``progress(iteration, plan, eta_seconds)`` on rank 0; ``dataset`` replaces the root's
+    ``progress(iteration, plan, eta_seconds, loss)`` on rank 0 (first at the iteration it starts
+    from, then after every iteration; ``loss`` is that of the last metrics event, or None); ``dataset`` replaces the root's
     dataset (benchmarks).
     """
     out = Path(out)
@@ -394,6 +400,8 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
     reason = "completed" if plan.iterations == plan.passes * per_pass else "max-iterations"
     try:
         with _stop_on_signals(stop):
+            if progress is not None and ranks.main:
+                progress(it, plan, None, None)  # where this segment starts: a resume's rate and time left count from here
             while it < plan.iterations:
                 # --- one pass, from the batch where the iteration count says it stands ---
                 p = it // per_pass
@@ -420,7 +428,7 @@ def _run(root: Any, out: Path, config: dict[str, Any], state: dict[str, Any] | N
                     if it % config["log_every"] == 0 or it == plan.iterations:
                         metrics.write(it)
                     if progress is not None and ranks.main:
-                        progress(it, plan, eta_seconds(plan, it, durations, save_times))
+                        progress(it, plan, eta_seconds(plan, it, durations, save_times), metrics.last_loss)
                     pass_over = position == len(batches) or it == plan.iterations
                     if pass_over:  # a pass cut short by max_iterations counts the batches it ran
                         drawn = sum(len(b) for b in batches[:position]) * ranks.world
@@ -457,6 +465,7 @@ class Metrics:
 
     def __init__(self, log: Any, file: Any, device: Any) -> None:
         self.log, self.file, self.device = log, file, device
+        self.last_loss: float | None = None  # the loss of the last event written, for the progress bar
         self._reset()
 
     def _reset(self) -> None:
@@ -485,6 +494,7 @@ class Metrics:
         loss = _round(float(self.loss) / self.n)  # NaN and infinities become null in the JSON (LEARN-2)
         self.log.metrics(iteration, loss, **fields)
         self.file.metrics(iteration, loss, **fields)
+        self.last_loss = loss
         self._reset()
 
 
@@ -537,33 +547,8 @@ def train_distributed(root: str | Path, out: str | Path, config: dict[str, Any],
     return log
 
 
-class ProgressBar:
-    """One stderr line, rewritten in place: iteration, pass, percentage and the ETA of the duration model."""
+# the progress bar of ``realdex train`` (a live bar on a terminal, plain lines in a log): realdex_ref.progress
+def ProgressBar(stream: Any = None, every: float | None = None) -> Any:
+    from realdex_ref.progress import TrainingProgress
 
-    def __init__(self, stream: Any = None, every: float = 0.2) -> None:
-        self.stream = stream or sys.stderr
-        self.every, self.last = every, 0.0
-
-    def __call__(self, iteration: int, plan: planning.RunPlan, eta: float | None) -> None:
-        now = time.monotonic()
-        if now - self.last < self.every and iteration < plan.iterations:
-            return
-        self.last = now
-        frac = iteration / plan.iterations
-        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-        left = "ETA --:--" if eta is None else "ETA " + _clock(eta)
-        pass_no = min(iteration // plan.iterations_per_epoch + 1, plan.passes)
-        self.stream.write(f"\r[{bar}] {iteration}/{plan.iterations} it  pass {pass_no}/{plan.passes}  "
-                          f"{100 * frac:5.1f}%  {left} ")
-        if iteration >= plan.iterations:
-            self.stream.write("\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    s = int(math.ceil(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+    return TrainingProgress(stream, every=every)

@@ -83,15 +83,23 @@ def test_plot_writes_a_png(tmp_path, capsys):
 
 def test_plan_json_gives_the_users_figures(capsys):
     assert main(["plan", "--samples", "14380", "--batch-size", "32", "--epochs", "250", "--ckpt-every", "500",
-                 "--step-time", "0.128", "--json"]) == 0, "expected exit status 0 for a plan with work"
+                 "--step-time", "0.128", "--no-drop-last", "--json"]) == 0, "expected exit status 0 for a plan with work"
     out = json.loads(capsys.readouterr().out)
     got = {k: out[k] for k in ("batches_per_epoch", "iterations", "checkpoints")}
     assert got == {"batches_per_epoch": 450, "iterations": 112_500, "checkpoints": 225}, got
     assert out["expected_seconds"] == pytest.approx(14_400), f"expected 4 h at 0.128 s, got {out['expected_seconds']}"
+    # the default is the trainer's and RealDex's drop_last=True: floor(14380 / 32) = 449 batches, 449 * 250 =
+    # 112,250 iterations, 224 periodic checkpoints (224 * 500 = 112,000) and the final one at 112,250
+    assert main(["plan", "--samples", "14380", "--batch-size", "32", "--passes", "250", "--ckpt-every", "500", "--json"]) == 0, \
+        "expected exit 0 for the default plan"
+    out = json.loads(capsys.readouterr().out)
+    got = {k: out[k] for k in ("drop_last", "batches_per_epoch", "iterations", "periodic_checkpoints", "checkpoints")}
+    assert got == {"drop_last": True, "batches_per_epoch": 449, "iterations": 112_250, "periodic_checkpoints": 224,
+                   "checkpoints": 225}, f"expected the drop_last=True figures by default, found {got}"
 
 
 def test_plan_refuses_zero_batches_with_the_numbers(capsys):
-    assert main(["plan", "--samples", "8", "--batch-size", "32", "--epochs", "250", "--drop-last", "--json"]) == 1, "expected exit status 1: zero batches per pass is refused"
+    assert main(["plan", "--samples", "8", "--batch-size", "32", "--epochs", "250", "--drop-last", "--json"]) == 2, "expected exit status 2: zero batches per pass is refused"
     captured = capsys.readouterr()
     assert captured.out == "", f"expected no plan printed, got {captured.out}"
     assert "8 sample(s)" in captured.err and "batch size 32" in captured.err and "drop_last=False" in captured.err, captured.err
@@ -100,7 +108,8 @@ def test_plan_refuses_zero_batches_with_the_numbers(capsys):
 def test_plan_without_enough_inputs_is_a_usage_error(capsys):
     assert main(["plan", "--samples", "100"]) == 2, "expected exit status 2: no batch size or passes given"
     err = capsys.readouterr().err
-    assert "--batch-size" in err and "--epochs" in err, err
+    # the batch size has the trainer's default (32); the passes have none
+    assert "--passes" in err and "--epochs" in err, f"expected the missing passes named by their flags, found {err}"
 
 
 def test_plan_counts_a_data_root_and_reads_a_config(tmp_path, capsys):
@@ -109,7 +118,7 @@ def test_plan_counts_a_data_root_and_reads_a_config(tmp_path, capsys):
                     object_points=rng.random((64, 3)), object="mug") for _ in range(40)]
     layouts.write_samples(samples, tmp_path / "root", "converted")
     cfg = tmp_path / "train.yaml"
-    cfg.write_text("batch_size: 32\ntotal_epoch: 5\nfreq:\n  save: 4\n  step_epoch: 1\n", encoding="utf-8")
+    cfg.write_text("batch_size: 32\ntotal_epoch: 5\ndrop_last: false\nfreq:\n  save: 4\n  step_epoch: 1\n", encoding="utf-8")
     assert main(["plan", "--data", str(tmp_path / "root"), "--config", str(cfg), "--json"]) == 0, "expected exit status 0 for a plan from a root and a config"
     out = json.loads(capsys.readouterr().out)
     # 40 samples at 32: 2 batches per pass, 5 passes: 10 iterations, checkpoints at 4, 8 and the final at 10

@@ -177,6 +177,6 @@ def test_cli_reports_dropped_fields_and_refuses_cleanly(segment_root: Path, tmp_
     assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 0, "expected realdex convert to exit 0"
     out = capsys.readouterr().out
     assert "dropped fields (layout 'converted' cannot hold them): object_colors, object_orient, object_transl" in out, out
-    assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 1, "expected a refusal over existing data"
+    assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 2, "expected exit 2, a refusal over existing data"
     err = capsys.readouterr().err
     assert "refused" in err and "--force" in err and "Traceback" not in err, err

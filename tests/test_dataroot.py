@@ -26,7 +26,7 @@ def realdex(*args: str) -> subprocess.CompletedProcess:
 
 def test_inspect_json_reports_the_user_root(user_root):
     proc = realdex("inspect", str(user_root), "--json")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 1, f"expected exit 1 (errors found: mixed layouts, small clouds), found {proc.returncode}: {proc.stderr}"
     inv = json.loads(proc.stdout)
     assert inv["total_samples"] == 148 and inv["layouts"] == {"realdex-frame": 140, "converted": 8}, inv["layouts"]
     assert inv["objects"]["driller"] == 80 and inv["objects"]["driller_0"] == 2, inv["objects"]
@@ -44,7 +44,8 @@ def test_inspect_text_and_missing_root(user_root, tmp_path):
     proc = realdex("inspect", str(user_root))
     assert "layout realdex-frame: 140 samples in 140 file(s)" in proc.stdout and "MIXED_LAYOUTS" in proc.stdout, proc.stdout
     missing = realdex("inspect", str(tmp_path / "nowhere"))
-    assert missing.returncode == 2 and "expected a folder" in missing.stdout, missing.stdout
+    assert missing.returncode == 2 and "expected a folder" in missing.stderr and not missing.stdout, \
+        f"expected exit 2 and the message on stderr alone, found {missing.returncode}: {missing.stdout!r} {missing.stderr!r}"
 
 
 def test_mixed_refusal_tells_how_to_choose(user_root):

@@ -216,7 +216,8 @@ def test_inspect_escapes_a_name_with_a_newline(tmp_path, capsys):
     evil = root / "x\nerror FORGED: all is well"
     evil.mkdir()
     (evil / "notes.txt").write_text("hi")
-    assert main(["inspect", str(root)]) == 0, "expected inspect to report the root"
+    # 32-point clouds are too small for 1024 points: errors, so exit 1 (the README's table)
+    assert main(["inspect", str(root)]) == 1, "expected inspect to report the root, exit 1 for its small clouds"
     out = capsys.readouterr().out
     assert not any(line.startswith("error FORGED") for line in out.splitlines()), f"a name forged a line:\n{out}"
     assert "x\\nerror FORGED" in out, f"expected the name shown escaped:\n{out}"

@@ -73,7 +73,7 @@ def test_cli_trains_prints_the_verdict_and_plots(root, tmp_path, capsys):
 def test_signal_saves_logs_interrupted_and_resumes_exactly(root, tmp_path, signum):
     whole = trainer.train(root, tmp_path / "whole", TINY)
 
-    def send_at_3(iteration, plan, eta):
+    def send_at_3(iteration, plan, eta, loss=None):
         if iteration == 3:
             os.kill(os.getpid(), signum)
 
@@ -140,7 +140,7 @@ def test_damaged_checkpoint_is_named(tmp_path):
 
 
 def test_a_crash_ends_the_segment_with_error(root, tmp_path):
-    def crash_at_3(iteration, plan, eta):
+    def crash_at_3(iteration, plan, eta, loss=None):
         if iteration == 3:
             raise RuntimeError("disk gone")
 

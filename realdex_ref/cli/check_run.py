@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+
+from realdex_ref.cli import common
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="a run log (JSON Lines), or a run folder holding run.jsonl")
-    parser.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
-    parser.add_argument("--plot", metavar="FILE.png", help="draw planned against actual iterations over time")
+    parser.add_argument("--json", action="store_true", help="print the verdict as one JSON object on stdout")
+    parser.add_argument("--plot", metavar="FILE.png", help="draw planned against actual iterations over time (needs matplotlib)")
     parser.add_argument("--plot-loss", metavar="FILE.png",
-                        help="draw the loss, its parts and the step time against the iteration (chapter 14)")
+                        help="draw the loss, its parts and the step time against the iteration (chapter 14; needs matplotlib)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,14 +21,15 @@ def run(args: argparse.Namespace) -> int:
     from realdex_ref.errors import printable
     from realdex_ref.runlog import LogError
 
+    common.check_plot("--plot", args.plot)
+    common.check_plot("--plot-loss", args.plot_loss)
     path = Path(args.run)
     if path.is_dir():
         path = path / "run.jsonl"
     try:
         verdict = checkrun.verdict(path)
     except LogError as exc:
-        print(f"realdex check-run: {exc}", file=sys.stderr)
-        return 2
+        return common.fail("check-run", exc)
     if args.plot:
         plot(verdict, args.plot)
     if args.plot_loss:
