@@ -72,8 +72,9 @@ class _Pack:
         self.clouds += other.clouds
 
 
-def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
-    """Indices of ``k`` points of ``cloud`` by farthest-point sampling from point ``start``."""
+def farthest_points_by_definition(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
+    """Farthest-point sampling as defined: from ``start``, ``k - 1`` times the point farthest (squared
+    distance, first index on ties) from those already chosen. ``farthest_points`` gives the same points."""
     chosen = np.empty(k, dtype=np.int64)
     chosen[0] = start
     dist = np.sum((cloud - cloud[start]) ** 2, axis=1)
@@ -81,6 +82,99 @@ def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
         chosen[j] = int(np.argmax(dist))
         np.minimum(dist, np.sum((cloud - cloud[chosen[j]]) ** 2, axis=1), out=dist)
     return chosen
+
+
+# The fast form: points in spatial blocks (Morton order), so that a pick only lowers the distances of
+# the blocks it can reach, and several picks per round when the current distances prove the definition
+# would take them one after another. Every distance is computed as the definition computes it.
+FPS_BLOCK = 16  # points per block
+FPS_PICKS = 8  # blocks whose farthest points are tried as the next picks of one round
+FPS_SLACK = 1e-9  # relative margin on every bound, far above the rounding of a few float64 operations
+
+
+def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
+    """Indices of ``k`` points of ``cloud`` (float64, (P, 3)) by farthest-point sampling from point ``start``:
+    equal to ``farthest_points_by_definition``, point for point."""
+    cloud = np.asarray(cloud, dtype=np.float64)
+    n = len(cloud)
+    B = FPS_BLOCK
+    if n <= 4 * B or k <= 1 or not np.isfinite(cloud).all():
+        return farthest_points_by_definition(cloud, k, start)
+    nb = -(-n // B)
+    # block rows of original indices, padded with n; within a row in original order (ties go to the first)
+    orig = np.concatenate([_morton_order(cloud), np.full(nb * B - n, n)]).reshape(nb, B)
+    orig.sort(axis=1)
+    pts = cloud[np.minimum(orig, n - 1)]
+    X, Y, Z = (np.ascontiguousarray(pts[..., i]) for i in range(3))
+    centre = pts.mean(axis=1)
+    radius = np.sqrt(np.sum((pts - centre[:, None]) ** 2, axis=-1).max(axis=1)) * (1 + FPS_SLACK)
+    dist = _sq(X, Y, Z, *cloud[start])
+    dist[orig == n] = -1.0  # padding is never chosen, never lowered
+    bmax = dist.max(axis=1)
+    chosen = np.empty(k, dtype=np.int64)
+    chosen[0] = start
+    j = 1
+    flat_orig = orig.reshape(-1)
+    cx, cy, cz = (centre[:, i, None] for i in range(3))
+    while j < k:
+        picks = _next_picks(bmax, dist, flat_orig, X, Y, Z, min(FPS_PICKS, nb - 1), k - j)
+        chosen[j:j + len(picks)] = flat_orig[picks]
+        ax, ay, az = X.reshape(-1)[picks], Y.reshape(-1)[picks], Z.reshape(-1)[picks]
+        # a block can be lowered by a pick only if the pick lies within its radius plus its farthest distance
+        reach = np.square(radius + np.sqrt(bmax) * (1 + FPS_SLACK)) * (1 + FPS_SLACK)
+        bi, pi = np.nonzero(_sq(cx, cy, cz, ax, ay, az) < reach[:, None])
+        np.minimum.at(dist, bi, _sq(X[bi], Y[bi], Z[bi], ax[pi, None], ay[pi, None], az[pi, None]))
+        near = np.unique(bi)
+        bmax[near] = dist[near].max(axis=1)
+        j += len(picks)
+    return chosen
+
+
+def _morton_order(cloud: np.ndarray) -> np.ndarray:
+    """The points sorted along a Z-order curve of a 1024-cell grid: near points, near in the order."""
+    lo, hi = cloud.min(0), cloud.max(0)
+    q = ((cloud - lo) / np.where(hi > lo, hi - lo, 1) * 1023).astype(np.uint64)
+    code = np.zeros(len(cloud), dtype=np.uint64)
+    for bit in range(10):
+        for axis in range(3):
+            code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
+    return np.argsort(code, kind="stable")
+
+
+def _sq(x, y, z, px, py, pz):
+    """Squared distances, added in the order of ``np.sum(... ** 2, axis=-1)`` over three values."""
+    dx, dy, dz = x - px, y - py, z - pz
+    return (dx * dx + dy * dy) + dz * dz
+
+
+def _next_picks(bmax, dist, flat_orig, X, Y, Z, L, most):
+    """Flat positions of the next picks of the definition, as many as the current distances prove.
+
+    The candidates are the points beyond the largest distance outside the L+1 farthest blocks, in the
+    definition's order (distance down, index up). Candidate i is the definition's next pick after 0..i-1
+    when none of those is nearer to it than its distance, and that distance is above 0 (a point picked
+    has distance 0 and would win a tie at 0 by a lower index). With no candidate: one pick, ties by index."""
+    B = dist.shape[1]
+    top = np.argpartition(bmax, -(L + 1))[-(L + 1):]
+    floor = bmax[top].min()  # no point outside the top blocks is farther than this
+    blocks = top[bmax[top] > floor]
+    if len(blocks) == 0:
+        t = bmax.max()
+        tied = np.flatnonzero(bmax == t)
+        flat = (tied[:, None] * B + np.arange(B))[dist[tied] == t]
+        return flat[np.argmin(flat_orig[flat]):][:1]
+    vals = dist[blocks]
+    keep = vals > floor
+    flat = (blocks[:, None] * B + np.arange(B))[keep]
+    vals = vals[keep]
+    order = np.lexsort((flat_orig[flat], -vals))[:most]
+    flat, vals = flat[order], vals[order]
+    x, y, z = X.reshape(-1)[flat], Y.reshape(-1)[flat], Z.reshape(-1)[flat]
+    pair = _sq(x[:, None], y[:, None], z[:, None], x, y, z)
+    lowered = np.tril(pair < vals[:, None], -1).any(axis=1) | (vals <= 0)
+    lowered[0] = False
+    stop = np.flatnonzero(lowered)
+    return flat[: stop[0]] if len(stop) else flat
 
 
 class RealDexDataset(Dataset):
