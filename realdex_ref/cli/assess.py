@@ -14,12 +14,15 @@ import json
 import sys
 from pathlib import Path
 
+from realdex_ref.cli import walkopts
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from realdex_ref.cli import plan
 
     parser.add_argument("target", metavar="ROOT|RUN", help="a data root (before a run), or a run log / run folder")
     plan.add_arguments(parser)  # the plan's flags, as in realdex plan (--samples/--data are not used here)
+    walkopts.add_walk_options(parser)
     parser.add_argument("--format", choices=("md", "json"), default=None, help="Markdown (default) or JSON")
     parser.add_argument("--num-points", type=int, default=1024, metavar="K",
                         help="object points a loader samples per item, for the data checks (default 1024)")
@@ -72,6 +75,6 @@ def _before(args: argparse.Namespace, root: Path) -> dict:
         missing.append("--epochs or --max-iterations")
     if missing:
         raise ValueError(f"missing {', '.join(missing)} (or a --config that gives them)")
-    inventory, findings = datachecks.scan_and_check(root, args.num_points)
+    inventory, findings = datachecks.scan_and_check(root, args.num_points, **walkopts.walk_kwargs(args))
     inv = inventory.as_dict()
     return assess.before(inv, inv["problems"] + [p.as_dict() for p in findings], inputs, layout=args.layout)

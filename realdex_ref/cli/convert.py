@@ -10,6 +10,7 @@ import json
 import sys
 import warnings
 
+from realdex_ref.cli import walkopts
 from realdex_ref.layouts import LAYOUTS
 
 
@@ -20,6 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--layout", choices=LAYOUTS, help="layout of SRC to read, when it holds more than one")
     p.add_argument("--force", action="store_true", help="replace DST if it holds data (only once the new root is complete)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    walkopts.add_walk_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = convert_root(args.src, args.dst, args.to, layout=args.layout, force=args.force)
+            result = convert_root(args.src, args.dst, args.to, layout=args.layout, force=args.force,
+                                      **walkopts.walk_kwargs(args))
     except RealDexError as exc:
         print(f"realdex convert: refused: {exc}", file=sys.stderr)
         return 1

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from realdex_ref.cli import walkopts
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", metavar="ROOT", help="the data root (a folder)")
     parser.add_argument("--json", action="store_true", help="print the inventory as one JSON object")
     parser.add_argument("--num-points", type=int, default=1024, metavar="K",
                         help="object points a loader samples per item, for the small-cloud check (default 1024, as RealDex)")
+    walkopts.add_walk_options(parser)
 
 
 def render(inv: dict) -> str:
@@ -32,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from realdex_ref.errors import DataError
 
     try:
-        inventory, findings = datachecks.scan_and_check(args.root, args.num_points)
+        inventory, findings = datachecks.scan_and_check(args.root, args.num_points, **walkopts.walk_kwargs(args))
         inv = inventory.as_dict()
         inv["problems"] += [p.as_dict() for p in findings]
     except DataError as exc:

@@ -6,6 +6,8 @@ import json
 import sys
 from typing import Any
 
+from realdex_ref.cli import walkopts
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group()
@@ -27,14 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-every", type=int, metavar="E", help="an evaluation every E iterations")
     parser.add_argument("--eval-time", type=float, default=0.0, metavar="S", help="seconds per evaluation")
     parser.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    walkopts.add_walk_options(parser)
 
 
-def _count_root(root: str, layout: str | None) -> int:
+def _count_root(root: str, layout: str | None, **walk: Any) -> int:
     try:
         from realdex_ref import dataroot
     except ImportError:  # the data-root module is optional to this command
         raise SystemExit("realdex plan: --data needs the data-root reader, which this version lacks; pass --samples N")
-    inv = dataroot.inspect_root(root)
+    inv = dataroot.inspect_root(root, **walk)
     if hasattr(dataroot, "choose_layout"):
         return int(inv.layouts[dataroot.choose_layout(inv, layout)])
     info = inv.as_dict() if hasattr(inv, "as_dict") else inv
@@ -60,7 +63,7 @@ def build(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]
     if args.samples is not None:
         inputs["num_samples"] = args.samples
     elif args.data:
-        inputs["num_samples"] = _count_root(args.data, args.layout)
+        inputs["num_samples"] = _count_root(args.data, args.layout, **walkopts.walk_kwargs(args))
     return inputs, keys, step_epoch
 
 

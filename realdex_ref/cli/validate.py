@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from realdex_ref.cli import walkopts
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", metavar="ROOT", help="the data root (a folder)")
@@ -12,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", help="check only this layout of a root that holds several")
     parser.add_argument("--strict", action="store_true", help="exit non-zero on warnings too")
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list")
+    walkopts.add_walk_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from realdex_ref.errors import DataError, printable
 
     try:
-        findings = [f.as_dict() for f in datachecks.check_root(args.root, args.num_points, args.layout)]
+        findings = [f.as_dict() for f in datachecks.check_root(args.root, args.num_points, args.layout, **walkopts.walk_kwargs(args))]
     except (DataError, ValueError) as exc:
         print(f"realdex validate: {exc}")
         return 2
