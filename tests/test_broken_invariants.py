@@ -12,6 +12,7 @@ CASES = [
     ("tests.broken.batching:CEIL_PLAN_FLOOR_BATCHES", "conformance/test_batching.py", {"BATCH-1", "BATCH-2"}),
     ("tests.broken.dataroot:READS_FIRST_LAYOUT", "conformance/test_dataroot.py", {"ROOT-3", "ROOT-9"}),
     ("tests.broken.dataroot:IGNORES_SMALL_CLOUDS", "conformance/test_datachecks.py", {"CHECK-1"}),
+    ("tests.broken.dataroot:CACHES_BY_PATH", "conformance/test_dataroot.py", {"ROOT-12"}),
 ]
 
 
