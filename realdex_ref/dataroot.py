@@ -181,8 +181,9 @@ def _read_all(paths: list[str], summarise: Summarise | None, jobs: int, done: Ca
     """(stamp, record) of each path, in order; in ``jobs`` worker processes when there are enough files."""
     if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
         for path in paths:
-            yield _record(path, summarise)
+            result = _record(path, summarise)
             done()
+            yield result
         return
     import concurrent.futures
     import functools
@@ -193,8 +194,8 @@ def _read_all(paths: list[str], summarise: Summarise | None, jobs: int, done: Ca
     with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
         for lo in range(0, len(paths), window):
             for result in pool.map(work, paths[lo:lo + window], chunksize=chunk):
-                yield result
                 done()
+                yield result
 
 
 def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None = None,
