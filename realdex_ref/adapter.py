@@ -88,7 +88,8 @@ class ReferenceAdapter:
                      point_sampling: str = "random", seed: int = 0) -> Any:
         from realdex_ref import loader
 
-        return loader.RealDexDataset(root, layout=layout, num_points=num_points, point_sampling=point_sampling, seed=seed)
+        return loader.RealDexDataset(root, layout=layout, num_points=num_points, point_sampling=point_sampling, seed=seed,
+                                     index=_index())
 
     def make_loader(self, dataset: Any, batch_size: int, world_size: int = 1, rank: int = 0, drop_last: bool = False,
                     seed: int = 0, shuffle: bool = True, num_workers: int = 0) -> Any:

@@ -45,6 +45,8 @@ class FileEntry:
     object: str
     frames: int
     fits: tuple[str, ...] = ()
+    # the file's stamp (``index.stamp_of``) when it was unchanged while read: what results of its content may be kept under
+    stamp: list[int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -257,7 +259,7 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
             code, message = record["problem"]
             inv.problems.append(Problem(name, code, message))
         else:
-            inv.files.append(FileEntry(name, record["layout"], record["object"], record["frames"], tuple(record["fits"])))
+            inv.files.append(FileEntry(name, record["layout"], record["object"], record["frames"], tuple(record["fits"]), stamp))
             if summarise is not None:
                 inv.summaries.append(record["checks"])
         if stamp is not None and index_module.trusted(stamp, started):

@@ -10,7 +10,8 @@ is never inside the data root unless the user names one there:
 
 What it holds per file: its stamp (size, mtime_ns, ctime_ns, inode, device) and what the walk
 recorded (layout, object, frames, the layouts it fits, or the problem it raised) with the summary
-of the data checks when they ran. A file's record is used only while its stamp is unchanged; a file
+of the data checks when they ran; beside it (``<hash>.fps.json``) the loader's farthest-point
+samples of each cloud, under the same stamps. A file's record is used only while its stamp is unchanged; a file
 whose stamp is within ``RACY_NS`` of the moment it was recorded is never trusted (a rewrite inside the
 file system's timestamp resolution would keep its stamp), so it is read again. A cache that cannot be
 read, is not an index, or belongs to another root is ignored with a note, and rewritten.
@@ -60,14 +61,15 @@ class Index:
         self.notes.append(text)
         warnings.warn(text, IndexWarning, stacklevel=4)
 
-    def path_for(self, root: str | Path) -> Path:
+    def path_for(self, root: str | Path, kind: str = "walk") -> Path:
         # by the root as resolved and as written: the records' messages name files as the caller wrote the root
         key = f"{os.path.realpath(root)}\0{root}".encode("utf-8", "surrogateescape")
-        return self.folder / f"{hashlib.sha256(key).hexdigest()[:32]}.json"
+        return self.folder / f"{hashlib.sha256(key).hexdigest()[:32]}{'' if kind == 'walk' else '.' + kind}.json"
 
-    def load(self, root: str | Path) -> dict[str, list]:
-        """relative path -> [stamp, record] of the last walk of ``root``; empty when there is none to trust."""
-        path = self.path_for(root)
+    def load(self, root: str | Path, kind: str = "walk") -> dict[str, list]:
+        """relative path -> [stamp, record] of the last walk of ``root`` (``kind`` "walk"), or of the results kept
+        per file of another kind (the loader's ``"fps"``); empty when there is none to trust."""
+        path = self.path_for(root, kind)
         try:
             if path.stat().st_size > MAX_INDEX_BYTES:
                 self._note(f"{path}: larger than {MAX_INDEX_BYTES} bytes, not read as an index; ignored")
@@ -79,7 +81,8 @@ class Index:
         except (OSError, ValueError, RecursionError) as exc:
             self._note(f"{path}: the index cannot be read ({type(exc).__name__}); ignored, and written anew")
             return {}
-        if not (isinstance(data, dict) and data.get("format") == FORMAT and data.get("version") == VERSION):
+        if not (isinstance(data, dict) and data.get("format") == FORMAT and data.get("version") == VERSION
+                and data.get("kind", "walk") == kind):
             self._note(f"{path}: not a realdex walk index of version {VERSION}; ignored, and written anew")
             return {}
         if data.get("root") != os.path.realpath(root) or not isinstance(data.get("files"), dict):
@@ -88,15 +91,15 @@ class Index:
         return {k: v for k, v in data["files"].items()
                 if isinstance(v, list) and len(v) == 2 and isinstance(v[0], list) and isinstance(v[1], dict)}
 
-    def save(self, root: str | Path, files: dict[str, list]) -> None:
+    def save(self, root: str | Path, files: dict[str, list], kind: str = "walk") -> None:
         """Replace the index of ``root`` (written whole to a temporary file, then renamed over the old one)."""
-        path = self.path_for(root)
+        path = self.path_for(root, kind)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"format": FORMAT, "version": VERSION, "root": os.path.realpath(root), "files": files},
+                    json.dump({"format": FORMAT, "version": VERSION, "kind": kind, "root": os.path.realpath(root), "files": files},
                               fh, separators=(",", ":"))
                 os.replace(tmp, path)
             except BaseException:

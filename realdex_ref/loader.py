@@ -10,6 +10,7 @@ epoch gives the same items whatever the number of workers.
 """
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from realdex_ref import batching, dataroot, layouts
+from realdex_ref import index as index_module
+from realdex_ref.index import Index
 from realdex_ref.errors import DataError
 
 POINT_SAMPLING = ("random", "fps")
@@ -55,6 +58,7 @@ class _Pack:
         self.cloud_start = _Grow((), np.int64)
         self.cloud_of_frame = _Grow((), np.int64)
         self.clouds = 0
+        self.files: list[tuple[str, int]] = []  # (path, clouds) of each file, in the order of the clouds
 
     def add(self, d: layouts.FileData) -> None:
         self.poses.append(np.concatenate([d.hand_transl, d.hand_orient, d.qpos], axis=1))
@@ -63,6 +67,7 @@ class _Pack:
         self.points.append(d.clouds.reshape(-1, 3))
         self.cloud_of_frame.append(self.clouds + d.cloud_of_frame)
         self.clouds += c
+        self.files.append((d.path, c))
 
     def merge(self, other: "_Pack") -> None:
         self.poses.append(other.poses.done())
@@ -70,6 +75,7 @@ class _Pack:
         self.points.append(other.points.done())
         self.cloud_of_frame.append(self.clouds + other.cloud_of_frame.done())
         self.clouds += other.clouds
+        self.files += other.files
 
 
 def farthest_points_by_definition(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
@@ -177,6 +183,19 @@ def _next_picks(bmax, dist, flat_orig, X, Y, Z, L, most):
     return flat[: stop[0]] if len(stop) else flat
 
 
+def _decode_points(text: object, k: int, size: int, start: int) -> np.ndarray | None:
+    """Kept samples of one cloud, or None when they are not ``k`` indices of it from ``start`` (then recomputed)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        chosen = np.frombuffer(base64.b64decode(text, validate=True), dtype="<u4").astype(np.int64)
+    except ValueError:
+        return None
+    if len(chosen) != k or chosen[0] != start or chosen.max(initial=0) >= size:
+        return None
+    return chosen
+
+
 class RealDexDataset(Dataset):
     """The frames of one layout of a data root, as training items.
 
@@ -186,16 +205,21 @@ class RealDexDataset(Dataset):
     ``"fps"`` takes farthest-point samples, the same for every frame of a cloud and every epoch
     (as RealDex does), computed once per cloud. A cloud with fewer points than ``num_points`` is
     refused unless ``allow_small_clouds`` (then points are drawn with repetition).
+    ``index`` (``realdex_ref.index.Index``): the walk index, refreshed by this walk; with ``"fps"``
+    every cloud's samples are computed at once and kept there per file, so that a second open of
+    an unchanged root computes none.
     """
 
     def __init__(self, root: str | Path, *, layout: str | None = None, num_points: int = 1024,
-                 point_sampling: str = "random", seed: int = 0, allow_small_clouds: bool = False) -> None:
+                 point_sampling: str = "random", seed: int = 0, allow_small_clouds: bool = False,
+                 index: Index | None = None) -> None:
         if point_sampling not in POINT_SAMPLING:
             raise ValueError(f"point_sampling must be one of {POINT_SAMPLING}, found {point_sampling!r}")
         if not isinstance(num_points, int) or num_points < 1:
             raise ValueError(f"num_points must be an int >= 1, found {num_points!r}")
         packs: dict[str, _Pack] = {}
-        self.inventory, self.layout = dataroot.open_root(root, layout, visit=lambda d: packs.setdefault(d.layout, _Pack()).add(d))
+        self.inventory, self.layout = dataroot.open_root(root, layout, visit=lambda d: packs.setdefault(d.layout, _Pack()).add(d),
+                                                         index=index)
         pack = packs.pop(self.layout)
         for detected in dataroot.detected_as(self.inventory, self.layout) - {self.layout}:
             pack.merge(packs.pop(detected))  # LAYOUT-11: one-frame files counted with the segments
@@ -220,6 +244,42 @@ class RealDexDataset(Dataset):
                 f"(`realdex validate {root}` lists the files)",
                 path=root,
             )
+        if point_sampling == "fps" and index is not None:
+            self._fps_from_index(index, pack.files)
+
+    def _fps_start(self, c: int, size: int) -> int:
+        return int(np.random.default_rng([self.seed, c]).integers(size))
+
+    def _fps_from_index(self, index: Index, files: list[tuple[str, int]]) -> None:
+        """Every cloud's farthest-point samples: those kept in ``index`` under the file's unchanged stamp, the
+        others computed now; all kept again, per file, for the next open."""
+        started = index_module.now_ns()
+        stamps = {e.path: e.stamp for e in self.inventory.files}
+        kept = index.load(self.root, "fps")
+        sizes = np.diff(self.cloud_start)
+        k = self.num_points
+        out: dict[str, list] = {}
+        c = 0
+        for path, count in files:
+            rel = os.path.relpath(path, self.root)
+            stamp, hit = stamps.get(path), kept.get(rel)
+            old = hit[1] if hit is not None and stamp is not None and hit[0] == stamp else {}
+            results: dict[str, str] = {}
+            for within in range(count):
+                size = int(sizes[c])
+                if size >= k:
+                    start = self._fps_start(c, size)
+                    key = f"{within}:{k}:{start}"
+                    chosen = _decode_points(old.get(key), k, size, start)
+                    if chosen is None:
+                        cloud = self.points[self.cloud_start[c] : self.cloud_start[c] + size]
+                        chosen = farthest_points(cloud.astype(np.float64), k, start)
+                    self._fps[c] = chosen
+                    results[key] = base64.b64encode(chosen.astype("<u4").tobytes()).decode("ascii")
+                c += 1
+            if stamp is not None and index_module.trusted(stamp, started):
+                out[rel] = [stamp, results]
+        index.save(self.root, out, "fps")
 
     @property
     def other_layouts(self) -> dict[str, int]:
@@ -236,7 +296,7 @@ class RealDexDataset(Dataset):
         k = self.num_points
         if self.point_sampling == "fps" and size >= k:
             if c not in self._fps:
-                start = int(np.random.default_rng([self.seed, c]).integers(size))
+                start = self._fps_start(c, size)
                 cloud = self.points[self.cloud_start[c] : self.cloud_start[c] + size]
                 self._fps[c] = farthest_points(cloud.astype(np.float64), k, start)
             return self._fps[c]

@@ -167,3 +167,32 @@ def test_duplicate_frames_counted_by_hand(tmp_path):
         f"copy.npz repeats all {t} frames of driller/0.npz; found {dups.get(copy)}")
     assert dups[inside].count == 3 - 0 and "frame 0" in dups[inside].message, (
         f"in.npz: frame 0 repeats driller/0.npz frame 0, frames 1 and 2 repeat it too: 3 repeats; found {dups.get(inside)}")
+
+
+def test_fps_samples_are_kept_per_cloud_and_served_while_the_file_is_unchanged(tmp_path, trust_at_once, monkeypatch):
+    pytest.importorskip("torch")
+    from realdex_ref import loader
+
+    root = tmp_path / "root"
+    synth.write_root(root, "realdex-frame", objects=("mug",), segments_per_object=1, frames_per_segment=(6, 7), points=40)
+    ix = index.Index(tmp_path / "ix")
+    plain = loader.RealDexDataset(root, num_points=16, point_sampling="fps")
+    want = [plain[i]["object_points"].numpy() for i in range(len(plain))]
+    first = loader.RealDexDataset(root, num_points=16, point_sampling="fps", index=ix)
+    computed = []
+    real = loader.farthest_points
+    monkeypatch.setattr(loader, "farthest_points", lambda *a: computed.append(a[2]) or real(*a))
+    again = loader.RealDexDataset(root, num_points=16, point_sampling="fps", index=ix)
+    assert computed == [], f"a second open of an unchanged root must compute no farthest-point samples; computed {len(computed)}"
+    for ds in (first, again):
+        got = [ds[i]["object_points"].numpy() for i in range(len(ds))]
+        assert all(np.array_equal(a, b) for a, b in zip(got, want)), "kept samples must be those computed without an index"
+    target = sorted(root.rglob("*.npz"))[2]
+    arrays = dict(np.load(target))
+    arrays["object_points"] = arrays["object_points"][::-1].copy()  # the same points in another order
+    np.savez(target, **arrays)
+    after = loader.RealDexDataset(root, num_points=16, point_sampling="fps", index=ix)
+    assert len(computed) == 1, f"only the rewritten file's cloud must be sampled again; {len(computed)} were"
+    fresh = loader.RealDexDataset(root, num_points=16, point_sampling="fps")
+    assert np.array_equal(after[2]["object_points"].numpy(), fresh[2]["object_points"].numpy()), \
+        "the rewritten file's samples must be those of its new content"
