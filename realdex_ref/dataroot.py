@@ -217,7 +217,7 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
         raise DataError("expected a folder (a data root), found " + ("nothing" if not root.exists() else "a file"), path=root)
     inv = Inventory(str(root))
     paths = [p for p in _walk(root, inv.problems)
-             if not (p.name == MANIFEST_NAME and p.parent == root) and not (index is not None and index_module.inside(p, index.folder))]
+             if not (p.name == MANIFEST_NAME and p.parent == root) and not (index is not None and index.folder is not None and index_module.inside(p, index.folder))]
     total, count = len(paths), [0]
 
     def done() -> None:

@@ -125,3 +125,24 @@ def inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+class MemoryIndex(Index):
+    """An index held in memory for the life of the object: what the adapter uses, since reading through
+    the adapter writes nothing anywhere (SAFE-5). Records are copied in and out as JSON, like a file's."""
+
+    def __init__(self) -> None:
+        super().__init__(os.devnull)
+        self.folder = None  # type: ignore[assignment]  # nothing on disk, so nothing inside a root to skip
+        self.kept: dict[tuple[str, str], str] = {}
+
+    def path_for(self, root: str | Path, kind: str = "walk") -> Path:
+        return Path(f"{os.path.realpath(root)}\0{root}\0{kind}")
+
+    def load(self, root: str | Path, kind: str = "walk") -> dict[str, list]:
+        text = self.kept.get((str(self.path_for(root, kind)), kind))
+        return json.loads(text) if text is not None else {}
+
+    def save(self, root: str | Path, files: dict[str, list], kind: str = "walk") -> None:
+        self.kept[(str(self.path_for(root, kind)), kind)] = json.dumps(files, separators=(",", ":"))
+
