@@ -94,7 +94,7 @@ def farthest_points_by_definition(cloud: np.ndarray, k: int, start: int) -> np.n
 # the blocks it can reach, and several picks per round when the current distances prove the definition
 # would take them one after another. Every distance is computed as the definition computes it.
 FPS_BLOCK = 16  # points per block
-FPS_PICKS = 8  # blocks whose farthest points are tried as the next picks of one round
+FPS_PICKS = 16  # blocks whose farthest points are sampled among themselves in one round
 FPS_SLACK = 1e-9  # relative margin on every bound, far above the rounding of a few float64 operations
 
 
@@ -156,10 +156,10 @@ def _sq(x, y, z, px, py, pz):
 def _next_picks(bmax, dist, flat_orig, X, Y, Z, L, most):
     """Flat positions of the next picks of the definition, as many as the current distances prove.
 
-    The candidates are the points beyond the largest distance outside the L+1 farthest blocks, in the
-    definition's order (distance down, index up). Candidate i is the definition's next pick after 0..i-1
-    when none of those is nearer to it than its distance, and that distance is above 0 (a point picked
-    has distance 0 and would win a tie at 0 by a lower index). With no candidate: one pick, ties by index."""
+    Every point outside the L+1 farthest blocks is at most ``floor`` from the picks. The candidates,
+    the points of those blocks beyond ``floor``, are sampled among themselves: while the farthest
+    candidate (after the picks of this round, first index on ties) is beyond ``floor``, it is what
+    the definition picks next, since no other point can be as far. With no candidate: one pick."""
     B = dist.shape[1]
     top = np.argpartition(bmax, -(L + 1))[-(L + 1):]
     floor = bmax[top].min()  # no point outside the top blocks is farther than this
@@ -172,15 +172,18 @@ def _next_picks(bmax, dist, flat_orig, X, Y, Z, L, most):
     vals = dist[blocks]
     keep = vals > floor
     flat = (blocks[:, None] * B + np.arange(B))[keep]
-    vals = vals[keep]
-    order = np.lexsort((flat_orig[flat], -vals))[:most]
-    flat, vals = flat[order], vals[order]
+    flat = flat[np.argsort(flat_orig[flat])]  # by index, so that argmax takes the first of ties
+    vals = dist.reshape(-1)[flat]
     x, y, z = X.reshape(-1)[flat], Y.reshape(-1)[flat], Z.reshape(-1)[flat]
-    pair = _sq(x[:, None], y[:, None], z[:, None], x, y, z)
-    lowered = np.tril(pair < vals[:, None], -1).any(axis=1) | (vals <= 0)
-    lowered[0] = False
-    stop = np.flatnonzero(lowered)
-    return flat[: stop[0]] if len(stop) else flat
+    pair = _sq(x[None, :], y[None, :], z[None, :], x[:, None], y[:, None], z[:, None])  # [pick, point]
+    picks = []
+    while len(picks) < most:
+        i = int(np.argmax(vals))
+        if not vals[i] > floor:  # floor >= 0: a pick is never at distance 0
+            break
+        picks.append(i)
+        np.minimum(vals, pair[i], out=vals)
+    return flat[picks]
 
 
 def _decode_points(text: object, k: int, size: int, start: int) -> np.ndarray | None:
