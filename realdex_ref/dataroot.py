@@ -216,8 +216,13 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
     if not root.is_dir():
         raise DataError("expected a folder (a data root), found " + ("nothing" if not root.exists() else "a file"), path=root)
     inv = Inventory(str(root))
+    skip = index_module.skipped_in(root, index.folder) if index is not None else None
     paths = [p for p in _walk(root, inv.problems)
-             if not (p.name == MANIFEST_NAME and p.parent == root) and not (index is not None and index.folder is not None and index_module.inside(p, index.folder))]
+             if not (p.name == MANIFEST_NAME and p.parent == root) and not (skip and str(p).startswith(skip))]
+    prefix = os.path.join(str(root), "")
+
+    def rel(name: str) -> str:  # by slicing where the walk's path begins with the root's (all but root ".")
+        return name[len(prefix):] if name.startswith(prefix) else os.path.relpath(name, root)
     total, count = len(paths), [0]
 
     def done() -> None:
@@ -233,8 +238,7 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
         name = str(path)
         if path.suffix != ".npz":
             continue
-        rel = os.path.relpath(name, root)
-        hit = cached.get(rel)
+        hit = cached.get(rel(name))
         if visit is None and hit is not None and _stat(name) == hit[0] and (summarise is None or "checks" in hit[1] or "problem" in hit[1]):
             records[name] = (hit[0], hit[1])
             done()
@@ -263,9 +267,9 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
             if summarise is not None:
                 inv.summaries.append(record["checks"])
         if stamp is not None and index_module.trusted(stamp, started):
-            keep[os.path.relpath(name, root)] = [stamp, record]
+            keep[rel(name)] = [stamp, record]
     records.clear()
-    if index is not None:
+    if index is not None and keep != cached:  # an unchanged root leaves its index as it was
         index.save(root, keep)
     _place_ambiguous(inv)
     present = inv.layouts

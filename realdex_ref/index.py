@@ -98,9 +98,9 @@ class Index:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"format": FORMAT, "version": VERSION, "kind": kind, "root": os.path.realpath(root), "files": files},
-                              fh, separators=(",", ":"))
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:  # dumps, not dump: the C encoder, 5x faster
+                    fh.write(json.dumps({"format": FORMAT, "version": VERSION, "kind": kind, "root": os.path.realpath(root),
+                                         "files": files}, separators=(",", ":")))
                 os.replace(tmp, path)
             except BaseException:
                 os.unlink(tmp)
@@ -118,13 +118,15 @@ def now_ns() -> int:
     return time.time_ns()
 
 
-def inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` lies in ``folder`` (the index folder named inside a data root is not data)."""
-    try:
-        Path(os.path.realpath(path)).relative_to(os.path.realpath(folder))
-        return True
-    except ValueError:
-        return False
+def skipped_in(root: Path, folder: Path | None) -> str | None:
+    """The path prefix, as the walk of ``root`` writes paths, of the index ``folder`` when it lies inside
+    ``root`` (it is then not data); None when it does not."""
+    if folder is None:
+        return None
+    real_root, real_folder = os.path.realpath(root), os.path.realpath(folder)
+    if os.path.commonpath([real_root, real_folder]) != real_root or real_root == real_folder:
+        return None
+    return os.path.join(str(root), os.path.relpath(real_folder, real_root), "")
 
 
 class MemoryIndex(Index):
