@@ -98,9 +98,13 @@ class Index:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:  # dumps, not dump: the C encoder, 5x faster
-                    fh.write(json.dumps({"format": FORMAT, "version": VERSION, "kind": kind, "root": os.path.realpath(root),
-                                         "files": files}, separators=(",", ":")))
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    # entry by entry with the C encoder: 5x faster than json.dump, and never the whole text in memory
+                    head = {"format": FORMAT, "version": VERSION, "kind": kind, "root": os.path.realpath(root)}
+                    fh.write(json.dumps(head, separators=(",", ":"))[:-1] + ',"files":{')
+                    for i, (name, entry) in enumerate(files.items()):
+                        fh.write(("," if i else "") + json.dumps(name) + ":" + json.dumps(entry, separators=(",", ":")))
+                    fh.write("}}")
                 os.replace(tmp, path)
             except BaseException:
                 os.unlink(tmp)
