@@ -5,7 +5,7 @@
 Writes DEST (once: a root of FILES per-frame files, every frame distinct, made from one file of the
 kit's generator), then times a serial walk, a walk in JOBS workers, a first walk through an empty
 index and a reopen through it (what ``realdex inspect`` runs: the inventory and the data checks),
-and prints one JSON object with the seconds, ms per file and the peak resident memory.
+and prints one JSON line per walk as it ends (seconds, ms per file, load), then the peak resident memory.
 """
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ def main() -> int:
     ap.add_argument("dest", type=Path)
     ap.add_argument("--files", type=int, default=200_000)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--runs", nargs="*", help="which walks, in order (default: serial, jobs=J, first indexed, reopen)")
     args = ap.parse_args()
     if not args.dest.exists():
         t = time.perf_counter()
@@ -60,15 +61,17 @@ def main() -> int:
         time.sleep(index.RACY_NS / 1e9 + 0.5)  # every stamp older than the racy window: kept by the index
     ix = index.Index(args.dest.parent / (args.dest.name + "-index"))
     shutil.rmtree(ix.folder, ignore_errors=True)
-    runs = [timed("serial", lambda: datachecks.scan_and_check(args.dest, 8)),
-            timed(f"jobs={args.jobs}", lambda: datachecks.scan_and_check(args.dest, 8, jobs=args.jobs)),
-            timed(f"first indexed, jobs={args.jobs}", lambda: datachecks.scan_and_check(args.dest, 8, jobs=args.jobs, index=ix)),
-            timed("reopen", lambda: datachecks.scan_and_check(args.dest, 8, jobs=args.jobs, index=ix))]
-    for r in runs:
+    plan = {"serial": lambda: datachecks.scan_and_check(args.dest, 8),
+            f"jobs={args.jobs}": lambda: datachecks.scan_and_check(args.dest, 8, jobs=args.jobs),
+            f"first indexed, jobs={args.jobs}": lambda: datachecks.scan_and_check(args.dest, 8, jobs=args.jobs, index=ix),
+            "reopen": lambda: datachecks.scan_and_check(args.dest, 8, jobs=args.jobs, index=ix)}
+    for what in args.runs or list(plan):
+        r = timed(what, plan[what])
         r["ms_per_file"] = round(1000 * r["seconds"] / max(r["files"], 1), 3)
-    print(json.dumps({"runs": runs, "index_bytes": ix.path_for(args.dest).stat().st_size,
-                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                      "load": os.getloadavg()}, indent=2))
+        r["load"] = os.getloadavg()[0]
+        print(json.dumps(r), flush=True)  # each walk as it ends: a long run cut short keeps what it measured
+    print(json.dumps({"index_bytes": ix.path_for(args.dest).stat().st_size if ix.path_for(args.dest).exists() else 0,
+                      "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}), flush=True)
     return 0
 
 
