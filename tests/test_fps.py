@@ -63,6 +63,6 @@ def test_more_picks_than_distinct_points_repeat_index_zero_as_the_definition_doe
     cloud = np.repeat(np.eye(3), 40, axis=0)  # 120 points, 3 distinct
     want = farthest_points_by_definition(cloud, 10, 5)
     got = farthest_points(cloud, 10, 5)
-    # checked by hand: start 5 (row of (1,0,0)), then the first (1,0,0)-free row 40 and the first (0,0,1) row 80, then index 0 forever
+    # checked by hand: start 5 (row of (1,0,0)), then row 40 (the first (0,1,0)) and row 80 (the first (0,0,1)), then index 0 forever
     assert want.tolist() == [5, 40, 80, 0, 0, 0, 0, 0, 0, 0], f"the definition itself changed: {want.tolist()}"
     assert got.tolist() == want.tolist(), f"expected {want.tolist()}, found {got.tolist()}"
