@@ -372,3 +372,89 @@ def test_a_manifest_count_of_the_wrong_type_is_an_invalid_manifest(adapter, tmp_
         adapter.read_root(root=root, layout=None)
     assert "realdex_manifest.json" in str(info.value) or str(root) in str(info.value), (
         f"read_root: expected the refusal to name the manifest or the root, found {info.value!r}")
+
+
+def _listing(root: Path) -> list[tuple[str, int]]:
+    """Every entry under ``root`` (hidden ones too) with its size, folders as -1."""
+    return sorted((str(p.relative_to(root)), -1 if p.is_dir() else p.stat().st_size) for p in root.rglob("*"))
+
+
+def _age(paths, seconds: float = 3600.0) -> None:
+    import os
+    import time
+
+    old = time.time() - seconds
+    for p in paths:
+        os.utime(p, (old, old))
+
+
+def _rewrite_in_place(path: Path, content: bytes) -> None:
+    """Write ``content`` into ``path`` through the same inode, then give it back its access and modification times."""
+    import os
+
+    st = os.stat(path)
+    with open(path, "r+b") as fh:
+        fh.truncate(0)
+        fh.write(content)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+@pytest.mark.clause("ROOT-12", "ROOT-11")
+def test_a_file_changed_between_two_reads_is_read_anew(adapter, tmp_path):
+    """Two reads through the adapter with the root changed between them; the second sees the change.
+
+    ::
+
+        root/driller/0.npz      rewritten in place (a segment of more frames), its mtime restored
+        root/driller/1.npz      rewritten in place (a segment of as many frames, other values), its mtime restored
+        root/sprayer/0.npz      removed
+        root/sprayer/9.npz      added (with an old mtime)
+    """
+    import os
+    import shutil
+    import time
+
+    root, other, alike = tmp_path / "root", tmp_path / "other", tmp_path / "alike"
+    write(root, "realdex-segment", frames_per_segment=(3, 4))
+    newer = write(other, "realdex-segment", frames_per_segment=(6, 7), seed=5)
+    write(alike, "realdex-segment", frames_per_segment=(3, 4), seed=6)
+    files = sorted(root.rglob("*.npz"))
+    _age(files)
+    time.sleep(2.5)  # the stamps are now older than any file system's timestamp resolution (2 s on FAT)
+    first = inspect(adapter, root)
+    assert len(adapter.read_root(root=root, layout=None)) == first["total_samples"], "read_root must give every frame"
+    inspect(adapter, root)  # a second walk of the unchanged root: what a cache would then serve
+
+    by_name = {Path(f["path"]).relative_to(other).as_posix(): f for f in newer["files"]}
+    _rewrite_in_place(root / "driller" / "0.npz", (other / "driller" / "0.npz").read_bytes())
+    _rewrite_in_place(root / "driller" / "1.npz", (alike / "driller" / "1.npz").read_bytes())
+    os.remove(root / "sprayer" / "0.npz")
+    shutil.copyfile(other / "sprayer" / "1.npz", root / "sprayer" / "9.npz")
+    _age([root / "sprayer" / "9.npz"])
+
+    want = {"driller/0.npz": by_name["driller/0.npz"]["frames"], "driller/1.npz": 3,
+            "sprayer/1.npz": len(rawfiles.read_raw(root / "sprayer" / "1.npz")),
+            "sprayer/9.npz": by_name["sprayer/1.npz"]["frames"]}
+    inv = inspect(adapter, root)
+    assert inv["total_samples"] == sum(want.values()), (
+        f"after rewriting driller/0.npz and driller/1.npz in place (times kept), removing sprayer/0.npz and adding "
+        f"sprayer/9.npz, the root holds {sum(want.values())} frames ({want}); the inventory says {inv['total_samples']}: "
+        "a stale cache (ROOT-12)")
+    samples = adapter.read_root(root=root, layout=None)
+    got = np.stack([s["qpos"] for s in samples])
+    expected = np.stack([s["qpos"] for name in sorted(want) for s in rawfiles.read_raw(root / name)])
+    assert got.shape == expected.shape and np.allclose(got, expected, atol=1e-9), (
+        f"read_root after the changes must give the frames the files hold now ({expected.shape[0]}); it gave "
+        f"{got.shape[0]}, or other values: a stale cache (ROOT-12)")
+
+
+@pytest.mark.clause("ROOT-13")
+def test_reading_a_root_leaves_its_listing_as_it_was(adapter, tmp_path):
+    write(tmp_path, "realdex-segment")
+    before = _listing(tmp_path)
+    inspect(adapter, tmp_path)
+    adapter.read_root(root=tmp_path, layout=None)
+    inspect(adapter, tmp_path)
+    after = _listing(tmp_path)
+    assert after == before, (f"reading and inspecting a root must leave it as it was (a cache lives outside it); "
+                             f"new or changed: {sorted(set(after) - set(before))}, gone: {sorted(set(before) - set(after))}")

@@ -1,6 +1,8 @@
 """The reference's adapter (spec chapter 4): what the conformance suite calls.
 
-Each member delegates to the module of its subject; this file only wires them together.
+Each member delegates to the module of its subject; this file only wires them together. Walks of
+data roots go through a walk index (ROOT-11) held in memory for the adapter's life: reading through
+the adapter writes nothing anywhere (SAFE-5), and the suite's throwaway roots would fill a cache.
 """
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ from typing import Any
 import realdex_spec
 from realdex_ref import batching, checkrun, datachecks, dataroot, errors, layouts, planning
 from realdex_ref import sample as sample_module
+from realdex_ref.index import MemoryIndex
+
+_INDEX = MemoryIndex()
 
 
 class ReferenceAdapter:
@@ -58,21 +63,22 @@ class ReferenceAdapter:
 
     # chapter 5: data roots
     def inspect_root(self, root: str | Path) -> dict[str, Any]:
-        return dataroot.inspect_root(root).as_dict()
+        return dataroot.inspect_root(root, index=_INDEX).as_dict()
 
     def read_root(self, root: str | Path, layout: str | None = None) -> list[dict[str, Any]]:
-        return dataroot.read_root(root, layout)
+        return dataroot.read_root(root, layout, index=_INDEX)
 
     # chapter 6: data checks
     def check_root(self, root: str | Path, num_points: int = 1024) -> list[dict[str, Any]]:
-        return [p.as_dict() for p in datachecks.check_root(root, num_points)]
+        return [p.as_dict() for p in datachecks.check_root(root, num_points, index=_INDEX)]
 
     # chapter 8: the loader (torch is imported only when a loader is asked for)
     def make_dataset(self, root: str | Path, layout: str | None = None, num_points: int = 1024,
                      point_sampling: str = "random", seed: int = 0) -> Any:
         from realdex_ref import loader
 
-        return loader.RealDexDataset(root, layout=layout, num_points=num_points, point_sampling=point_sampling, seed=seed)
+        return loader.RealDexDataset(root, layout=layout, num_points=num_points, point_sampling=point_sampling, seed=seed,
+                                     index=_INDEX)
 
     def make_loader(self, dataset: Any, batch_size: int, world_size: int = 1, rank: int = 0, drop_last: bool = False,
                     seed: int = 0, shuffle: bool = True, num_workers: int = 0) -> Any:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from realdex_ref import dataroot, layouts
 from realdex_ref.errors import DataError
+from realdex_ref.index import Index
 
 
 @dataclass
@@ -65,11 +66,13 @@ def check_destination(src: Path, dst: Path, *, force: bool) -> None:
 
 
 def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | None = None, force: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> ConvertResult:
+                 progress: Callable[[int, int], None] | None = None, jobs: int = 1,
+                 index: "Index | None" = None) -> ConvertResult:
     """Write the samples of ``src`` (of ``layout``, or of its only layout) as ``to`` into ``dst``.
 
     ``progress(files_done, files_total)`` is called after each file of the walk of ``src``, then after each
-    file converted (the total grows by the files to convert once the walk has counted them)."""
+    file converted (the total grows by the files to convert once the walk has counted them). ``jobs`` and
+    ``index``: as for ``dataroot.scan``, for the walk of ``src`` and the check of what was written."""
     src, dst = Path(src), Path(dst)
     if to not in layouts.LAYOUTS:
         raise ValueError(f"unknown layout {to!r}; expected one of {', '.join(layouts.LAYOUTS)}")
@@ -80,7 +83,7 @@ def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | Non
         walked[0] = total
         progress(done, total)
 
-    inv, chosen = dataroot.open_root(src, layout, progress=walking if progress is not None else None)
+    inv, chosen = dataroot.open_root(src, layout, jobs=jobs, index=index, progress=walking if progress is not None else None)
     by_object: dict[str, list[str]] = {}
     for entry in inv.files:
         if entry.layout == chosen:
@@ -106,7 +109,7 @@ def convert_root(src: str | Path, dst: str | Path, to: str, *, layout: str | Non
             written = layouts.write_samples(samples, staging, to)
             dropped.update(written.dropped)
             files += len(written.files)
-        _check_complete(staging, to, expected)
+        _check_complete(staging, to, expected, jobs)
         replaced = _move_into_place(staging, dst)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -163,11 +166,11 @@ class RecoveredWarning(UserWarning):
     """What ``recover`` put right, said out loud."""
 
 
-def _check_complete(staging: Path, to: str, expected: int) -> None:
+def _check_complete(staging: Path, to: str, expected: int, jobs: int = 1) -> None:
     """Read the new root back: every frame is there and every file reads as ``to``."""
     if expected == 0:
         return
-    inv = dataroot.inspect_root(staging)
+    inv = dataroot.inspect_root(staging, jobs=jobs)  # files written just now: an index would only re-read them
     found = sum(f.frames for f in inv.files if to in f.fits)  # one-frame segments also fit realdex-frame (LAYOUT-11)
     bad = [p for p in inv.problems if p.code in dataroot.BLOCKING]
     if found != expected or bad or any(to not in f.fits for f in inv.files):

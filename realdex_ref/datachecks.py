@@ -6,6 +6,7 @@ recording folder (one file per frame would otherwise give thousands of identical
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 from pathlib import Path
 from typing import Callable
@@ -15,6 +16,7 @@ import numpy as np
 import realdex_spec
 from realdex_ref import dataroot, layouts
 from realdex_ref.dataroot import ERROR, WARNING, Problem
+from realdex_ref.index import Index
 from realdex_ref.npzio import load_npz
 
 _JOINTS = realdex_spec.schema()["joints"]
@@ -32,6 +34,38 @@ def unit_of(data: layouts.FileData) -> str:
     return str(Path(data.path).parent) if data.layout == "realdex-frame" else data.path
 
 
+SUMMARY_VERSION = 1  # of ``summarise``'s output, kept in the walk index: a change of it re-reads every file
+HASH_BYTES = 16  # per frame, for DUPLICATE_FRAMES: a digest of the hand pose, never the pose or a string
+
+
+def summarise(d: layouts.FileData) -> dict:
+    """What the data checks need of one file, small and JSON-able: counts per key, the cloud size, and a
+    16-byte digest of each frame's hand pose. Run in the walk's workers and kept in the walk index."""
+    out: dict = {"v": SUMMARY_VERSION, "unit": unit_of(d), "path": d.path, "layout": d.layout, "frames": d.num_frames,
+                 "points": int(d.clouds.shape[1]), "nonfinite": {}, "zero": {}}
+    for name in _FIELDS:
+        a = getattr(d, name)
+        if a is not None and a.dtype.kind == "f":
+            bad = int(a.size - np.count_nonzero(np.isfinite(a)))
+            if bad:
+                key = _KEY_OF.get(name, name)
+                out["nonfinite"][key] = out["nonfinite"].get(key, 0) + bad
+    for name in ("hand_orient", "object_orient"):
+        a = getattr(d, name)
+        if a is not None:
+            out["zero"][name] = int((np.linalg.norm(a, axis=1) < IDENTITY_ANGLE).sum())
+    q = d.qpos
+    bad_q = (q < LOWER - LIMIT_SLACK) | (q > UPPER + LIMIT_SLACK)
+    if bad_q.any():
+        out["limits"] = bad_q.sum(axis=0).tolist()
+        out["limit_frames"] = int(bad_q.any(axis=1).sum())
+        out["worst"] = float(np.maximum(LOWER - q, q - UPPER).max())
+    pose = np.ascontiguousarray(np.concatenate([d.hand_transl, d.hand_orient, d.qpos], axis=1))
+    out["hashes"] = base64.b64encode(b"".join(
+        hashlib.blake2b(pose[i].tobytes(), digest_size=HASH_BYTES).digest() for i in range(d.num_frames))).decode("ascii")
+    return out
+
+
 class _Checker:
     def __init__(self, num_points: int, layout: str | None) -> None:
         self.num_points, self.layout = num_points, layout
@@ -42,48 +76,67 @@ class _Checker:
         self.limits: dict[str, np.ndarray] = {}  # unit -> per-joint count of frames out of limits
         self.limit_frames: dict[str, int] = {}
         self.worst: dict[str, float] = {}
-        self.seen: dict[bytes, str] = {}
+        # the duplicate-frame table: 16 bytes per frame, and per file its path, unit and first frame
+        self.hashes: list[bytes] = []
+        self.sources: list[tuple[str, str]] = []
+        self.first_frame: list[int] = []
+        self.walked = 0  # frames in the table
         self.dups: dict[str, list] = {}  # unit -> [count, first source]
 
-    def visit(self, d: layouts.FileData) -> None:
-        if self.layout is not None and d.layout != self.layout:
+    def add(self, s: dict) -> None:
+        """Count one file's summary (files in path order)."""
+        if self.layout is not None and s["layout"] != self.layout:
             return
-        unit, t = unit_of(d), d.num_frames
+        unit, t = s["unit"], s["frames"]
         self.frames[unit] = self.frames.get(unit, 0) + t
-        p = d.clouds.shape[1]
+        p = s["points"]
         if p < self.num_points:
             entry = self.small.setdefault(unit, [0, p])
             entry[0] += t  # every frame of a file pairs with a cloud of the file's one size P
             entry[1] = min(entry[1], p)
-        for name in _FIELDS:
-            a = getattr(d, name)
-            if a is not None and a.dtype.kind == "f":
-                bad = int(a.size - np.count_nonzero(np.isfinite(a)))
-                if bad:
-                    key = (unit, _KEY_OF.get(name, name))
-                    self.nonfinite[key] = self.nonfinite.get(key, 0) + bad
-        for name in ("hand_orient", "object_orient"):
-            a = getattr(d, name)
-            if a is not None:
-                zero = int((np.linalg.norm(a, axis=1) < IDENTITY_ANGLE).sum())
-                key = (unit, name)
-                self.zero[key] = self.zero.get(key, 0) + zero
-        q = d.qpos
-        out = (q < LOWER - LIMIT_SLACK) | (q > UPPER + LIMIT_SLACK)
-        if out.any():
-            self.limits[unit] = self.limits.get(unit, np.zeros(len(NAMES), int)) + out.sum(axis=0)
-            self.limit_frames[unit] = self.limit_frames.get(unit, 0) + int(out.any(axis=1).sum())
-            excess = np.maximum(LOWER - q, q - UPPER).max()
-            self.worst[unit] = max(self.worst.get(unit, 0.0), float(excess))
-        pose = np.ascontiguousarray(np.concatenate([d.hand_transl, d.hand_orient, d.qpos], axis=1))
-        for i in range(t):
-            h = hashlib.blake2b(pose[i].tobytes(), digest_size=16).digest()
-            first = self.seen.setdefault(h, f"{d.path} frame {i}")
-            if first != f"{d.path} frame {i}":
-                entry = self.dups.setdefault(unit, [0, first])
-                entry[0] += 1
+        for key, bad in s["nonfinite"].items():
+            self.nonfinite[(unit, key)] = self.nonfinite.get((unit, key), 0) + bad
+        for key, zero in s["zero"].items():
+            self.zero[(unit, key)] = self.zero.get((unit, key), 0) + zero
+        if "limits" in s:
+            self.limits[unit] = self.limits.get(unit, np.zeros(len(NAMES), int)) + np.array(s["limits"])
+            self.limit_frames[unit] = self.limit_frames.get(unit, 0) + s["limit_frames"]
+            self.worst[unit] = max(self.worst.get(unit, 0.0), s["worst"])
+        self.first_frame.append(self.walked)
+        self.walked += t
+        self.hashes.append(base64.b64decode(s["hashes"]))
+        self.sources.append((s["path"], unit))
+
+    def _duplicates(self) -> None:
+        """DUPLICATE_FRAMES from the table: a frame whose digest an earlier frame has (in walk order)."""
+        table = np.frombuffer(b"".join(self.hashes), dtype=np.uint64).reshape(-1, 2)
+        self.hashes = []
+        if len(table) < 2:
+            return
+        order = np.lexsort((table[:, 1], table[:, 0]))  # stable: within one digest, frames in walk order
+        ranked = table[order]
+        new_group = np.ones(len(order), dtype=bool)
+        new_group[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+        del ranked
+        group_first = order[np.maximum.accumulate(np.where(new_group, np.arange(len(order)), 0))]
+        repeat = ~new_group
+        frames, firsts = order[repeat], group_first[repeat]
+        del order, group_first, new_group
+        starts = np.asarray(self.first_frame)
+        walk = np.argsort(frames, kind="stable")
+        frames, firsts = frames[walk], firsts[walk]
+        units = sorted({u for _, u in self.sources})
+        number = {u: i for i, u in enumerate(units)}
+        unit_id = np.array([number[u] for _, u in self.sources])
+        of_frame = unit_id[np.searchsorted(starts, frames, side="right") - 1]
+        present, first_at, counts = np.unique(of_frame, return_index=True, return_counts=True)
+        for k in np.argsort(first_at, kind="stable"):  # units in the order their first repeat was walked
+            f = int(firsts[first_at[k]])
+            i = int(np.searchsorted(starts, f, side="right") - 1)
+            self.dups[units[present[k]]] = [int(counts[k]), f"{self.sources[i][0]} frame {f - starts[i]}"]
 
     def findings(self) -> list[Problem]:
+        self._duplicates()
         out: list[Problem] = []
         for unit, (frames, p) in self.small.items():
             out.append(Problem(unit, "CLOUD_TOO_SMALL", (
@@ -131,19 +184,22 @@ def frame_count_mismatch(path: str | Path) -> str | None:
     return None
 
 
-def scan_and_check(root: str | Path, num_points: int = 1024, layout: str | None = None, *,
-                   progress: Callable[[int, int], None] | None = None) -> tuple[dataroot.Inventory, list[Problem]]:
-    """One walk of ``root``: its inventory (chapter 5) and the findings of the data checks (chapter 6);
-    ``progress(files_done, files_total)`` after each file."""
+def scan_and_check(root: str | Path, num_points: int = 1024, layout: str | None = None, *, jobs: int = 1,
+                   index: "Index | None" = None, progress: dataroot.Progress | None = None) -> tuple[dataroot.Inventory, list[Problem]]:
+    """One walk of ``root``: its inventory (chapter 5) and the findings of the data checks (chapter 6).
+    ``jobs``, ``index``, ``progress``: as for ``dataroot.scan``; the findings do not depend on them."""
     checker = _Checker(num_points, layout)
-    inv = dataroot.scan(root, visit=checker.visit, progress=progress)
+    inv = dataroot.scan(root, summarise=summarise, jobs=jobs, index=index, progress=progress)
+    for s in inv.summaries:
+        checker.add(s)
+    inv.summaries = []
     return inv, checker.findings()
 
 
-def check_root(root: str | Path, num_points: int = 1024, layout: str | None = None, *,
-               progress: Callable[[int, int], None] | None = None) -> list[Problem]:
+def check_root(root: str | Path, num_points: int = 1024, layout: str | None = None, *, jobs: int = 1,
+               index: "Index | None" = None, progress: dataroot.Progress | None = None) -> list[Problem]:
     """Every finding about ``root``: the inventory's problems (chapter 5) and the data checks (chapter 6)."""
-    inv, checked = scan_and_check(root, num_points, layout, progress=progress)
+    inv, checked = scan_and_check(root, num_points, layout, jobs=jobs, index=index, progress=progress)
     return classify(root, inv, checked, layout)
 
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from realdex_ref import index as index_module
 from realdex_ref import layouts, safejson
 from realdex_ref.errors import DataError, LayoutError, UnsafeFileError, printable
 
@@ -44,6 +45,8 @@ class FileEntry:
     object: str
     frames: int
     fits: tuple[str, ...] = ()
+    # the file's stamp (``index.stamp_of``) when it was unchanged while read: what results of its content may be kept under
+    stamp: list[int] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Inventory:
     manifest: dict[str, Any] | None = None
     # LAYOUT-11: files that fit both realdex layouts, detected as realdex-frame, counted as this layout
     ambiguous_as: str | None = None
+    summaries: list[dict] = field(default_factory=list, repr=False)  # the checks' summary of each file, with scan(summarise=)
 
     @property
     def layouts(self) -> dict[str, int]:
@@ -145,34 +149,128 @@ def _load_problem(path: Path, exc: DataError) -> Problem:
     return Problem(str(path), code, str(exc))
 
 
+Summarise = Callable[[layouts.FileData], dict]
+Progress = Callable[[int, int], None]
+PARALLEL_MIN_FILES = 64  # fewer files to read are read in this process (starting workers costs more)
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        return index_module.stamp_of(os.stat(path))
+    except OSError:
+        return None
+
+
+def _record(path: str, summarise: Summarise | None, visit: Callable[[layouts.FileData], None] | None = None) -> tuple[list[int] | None, dict]:
+    """What one ``.npz`` contributes to a walk (its layout, object and frames, or its problem), and the
+    file's stamp when it was unchanged while read (None otherwise: the record is then not kept)."""
+    before = _stat(path)
+    try:
+        data = layouts.load_file(path)
+    except DataError as exc:
+        p = _load_problem(Path(path), exc)
+        record: dict[str, Any] = {"problem": [p.code, p.message]}
+    else:
+        record = {"layout": data.layout, "object": data.object, "frames": data.num_frames, "fits": list(data.fits)}
+        if summarise is not None:
+            record["checks"] = summarise(data)
+        if visit is not None:
+            visit(data)
+    return (before if before is not None and _stat(path) == before else None), record
+
+
+def _read_all(paths: list[str], summarise: Summarise | None, jobs: int, done: Callable[[], None]):
+    """(stamp, record) of each path, in order; in ``jobs`` worker processes when there are enough files."""
+    if jobs <= 1 or len(paths) < PARALLEL_MIN_FILES:
+        for path in paths:
+            result = _record(path, summarise)
+            done()
+            yield result
+        return
+    import concurrent.futures
+    import functools
+
+    work = functools.partial(_record, summarise=summarise)
+    window = jobs * 256  # tasks in flight at once: memory stays bounded however many files there are
+    chunk = max(1, min(32, len(paths) // (jobs * 8)))
+    with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
+        for lo in range(0, len(paths), window):
+            for result in pool.map(work, paths[lo:lo + window], chunksize=chunk):
+                done()
+                yield result
+
+
 def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None = None,
-         progress: Callable[[int, int], None] | None = None) -> Inventory:
-    """Walk ``root`` once; ``visit`` sees each readable file's columns while they are in memory;
-    ``progress(files_done, files_total)`` is called after each file."""
+         summarise: Summarise | None = None, jobs: int = 1, index: "index_module.Index | None" = None,
+         progress: Progress | None = None) -> Inventory:
+    """Walk ``root`` once; ``visit`` sees each readable file's columns while they are in memory.
+
+    ``summarise`` (a module-level function, so that workers can run it) gives each readable file's
+    summary for the data checks, kept in ``Inventory.summaries`` in path order. ``jobs`` > 1 reads the
+    files in that many worker processes (not with ``visit``, whose columns are wanted here); the
+    inventory is the same as a serial walk's. ``index`` (``realdex_ref.index.Index``) serves the record
+    of every file whose stamp is unchanged since the last walk and keeps this walk's (ROOT-11); with
+    ``visit`` every file is read. ``progress(files_done, files_total)`` is called after each file.
+    """
     root = Path(root)
     if not root.is_dir():
         raise DataError("expected a folder (a data root), found " + ("nothing" if not root.exists() else "a file"), path=root)
     inv = Inventory(str(root))
-    paths = _walk(root, inv.problems)
-    for done, path in enumerate(paths):
-        if progress is not None and done:
-            progress(done, len(paths))
-        if path.name == MANIFEST_NAME and path.parent == root:
-            continue
+    skip = index_module.skipped_in(root, index.folder) if index is not None else None
+    paths = [p for p in _walk(root, inv.problems)
+             if not (p.name == MANIFEST_NAME and p.parent == root) and not (skip and str(p).startswith(skip))]
+    prefix = os.path.join(str(root), "")
+
+    def rel(name: str) -> str:  # by slicing where the walk's path begins with the root's (all but root ".")
+        return name[len(prefix):] if name.startswith(prefix) else os.path.relpath(name, root)
+    total, count = len(paths), [0]
+
+    def done() -> None:
+        count[0] += 1
+        if progress is not None:
+            progress(count[0], total)
+
+    cached = index.load(root) if index is not None else {}
+    started = index_module.now_ns()
+    records: dict[str, tuple[list[int] | None, dict]] = {}
+    todo: list[str] = []
+    for path in paths:
+        name = str(path)
         if path.suffix != ".npz":
-            inv.problems.append(Problem(str(path), "UNKNOWN_FILE", "not an .npz file, so not read as data; "
+            continue
+        hit = cached.get(rel(name))
+        if visit is None and hit is not None and _stat(name) == hit[0] and (summarise is None or "checks" in hit[1] or "problem" in hit[1]):
+            records[name] = (hit[0], hit[1])
+            done()
+        else:
+            todo.append(name)
+    if visit is not None:
+        for name in todo:
+            records[name] = _record(name, summarise, visit)
+            done()
+    else:
+        records.update(zip(todo, _read_all(todo, summarise, jobs, done)))
+    keep: dict[str, list] = {}
+    for path in paths:
+        name = str(path)
+        if path.suffix != ".npz":
+            inv.problems.append(Problem(name, "UNKNOWN_FILE", "not an .npz file, so not read as data; "
                                         "move it out of the root if it is not data", WARNING))
+            done()
             continue
-        try:
-            data = layouts.load_file(path)
-        except DataError as exc:
-            inv.problems.append(_load_problem(path, exc))
-            continue
-        inv.files.append(FileEntry(str(path), data.layout, data.object, data.num_frames, data.fits))
-        if visit is not None:
-            visit(data)
-    if progress is not None and paths:
-        progress(len(paths), len(paths))
+        stamp, record = records[name]
+        if "problem" in record:
+            code, message = record["problem"]
+            inv.problems.append(Problem(name, code, message))
+        else:
+            inv.files.append(FileEntry(name, record["layout"], record["object"], record["frames"], tuple(record["fits"]), stamp))
+            if summarise is not None:
+                inv.summaries.append(record["checks"])
+        if stamp is not None and index_module.trusted(stamp, started):
+            keep[rel(name)] = [stamp, record]
+    records.clear()
+    if index is not None and keep != cached:  # an unchanged root leaves its index as it was
+        index.save(root, keep)
     _place_ambiguous(inv)
     present = inv.layouts
     if len(present) > 1:
@@ -201,8 +299,10 @@ def detected_as(inv: Inventory, chosen: str) -> set[str]:
     return {chosen, "realdex-frame"} if inv.ambiguous_as == chosen else {chosen}
 
 
-def inspect_root(root: str | Path, *, progress: Callable[[int, int], None] | None = None) -> Inventory:
-    return scan(root, progress=progress)
+def inspect_root(root: str | Path, *, jobs: int = 1, index: "index_module.Index | None" = None,
+                 progress: Progress | None = None) -> Inventory:
+    """The inventory of ``root`` (``jobs``, ``index``, ``progress``: as for ``scan``)."""
+    return scan(root, jobs=jobs, index=index, progress=progress)
 
 
 def _describe_layouts(inv: Inventory) -> str:
@@ -309,18 +409,19 @@ def refuse_blocking(inv: Inventory) -> None:
 
 
 def open_root(root: str | Path, layout: str | None = None, *, visit: Callable[[layouts.FileData], None] | None = None,
-              progress: Callable[[int, int], None] | None = None) -> tuple[Inventory, str]:
+              jobs: int = 1, index: "index_module.Index | None" = None,
+              progress: Progress | None = None) -> tuple[Inventory, str]:
     """Scan ``root``, refuse what cannot be trained on, and return the inventory and the chosen layout."""
-    inv = scan(root, visit=visit, progress=progress)
+    inv = scan(root, visit=visit, jobs=jobs, index=index, progress=progress)
     refuse_blocking(inv)  # first: a root whose files are broken is refused for them, not for what is left
     chosen = choose_layout(inv, layout)
     return inv, chosen
 
 
-def read_root(root: str | Path, layout: str | None = None, *,
-              progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+def read_root(root: str | Path, layout: str | None = None, *, jobs: int = 1, index: "index_module.Index | None" = None,
+              progress: Progress | None = None) -> list[dict[str, Any]]:
     """The canonical samples of one layout of ``root``, file by file in path order (ROOT-3..6)."""
     seen: list[layouts.FileData] = []
-    inv, chosen = open_root(root, layout, visit=seen.append, progress=progress)
+    inv, chosen = open_root(root, layout, visit=seen.append, jobs=jobs, index=index, progress=progress)
     wanted = detected_as(inv, chosen)
     return [s for data in seen if data.layout in wanted for s in data.samples()]

@@ -10,6 +10,7 @@ epoch gives the same items whatever the number of workers.
 """
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from realdex_ref import batching, dataroot, layouts
+from realdex_ref import index as index_module
+from realdex_ref.index import Index
 from realdex_ref.errors import DataError
 
 POINT_SAMPLING = ("random", "fps")
@@ -55,6 +58,7 @@ class _Pack:
         self.cloud_start = _Grow((), np.int64)
         self.cloud_of_frame = _Grow((), np.int64)
         self.clouds = 0
+        self.files: list[tuple[str, int]] = []  # (path, clouds) of each file, in the order of the clouds
 
     def add(self, d: layouts.FileData) -> None:
         self.poses.append(np.concatenate([d.hand_transl, d.hand_orient, d.qpos], axis=1))
@@ -63,6 +67,7 @@ class _Pack:
         self.points.append(d.clouds.reshape(-1, 3))
         self.cloud_of_frame.append(self.clouds + d.cloud_of_frame)
         self.clouds += c
+        self.files.append((d.path, c))
 
     def merge(self, other: "_Pack") -> None:
         self.poses.append(other.poses.done())
@@ -70,16 +75,127 @@ class _Pack:
         self.points.append(other.points.done())
         self.cloud_of_frame.append(self.clouds + other.cloud_of_frame.done())
         self.clouds += other.clouds
+        self.files += other.files
 
 
-def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
-    """Indices of ``k`` points of ``cloud`` by farthest-point sampling from point ``start``."""
+def farthest_points_by_definition(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
+    """Farthest-point sampling as defined: from ``start``, ``k - 1`` times the point farthest (squared
+    distance, first index on ties) from those already chosen. ``farthest_points`` gives the same points."""
     chosen = np.empty(k, dtype=np.int64)
     chosen[0] = start
     dist = np.sum((cloud - cloud[start]) ** 2, axis=1)
     for j in range(1, k):
         chosen[j] = int(np.argmax(dist))
         np.minimum(dist, np.sum((cloud - cloud[chosen[j]]) ** 2, axis=1), out=dist)
+    return chosen
+
+
+# The fast form: points in spatial blocks (Morton order), so that a pick only lowers the distances of
+# the blocks it can reach, and several picks per round when the current distances prove the definition
+# would take them one after another. Every distance is computed as the definition computes it.
+FPS_BLOCK = 16  # points per block
+FPS_PICKS = 16  # blocks whose farthest points are sampled among themselves in one round
+FPS_SLACK = 1e-9  # relative margin on every bound, far above the rounding of a few float64 operations
+
+
+def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
+    """Indices of ``k`` points of ``cloud`` (float64, (P, 3)) by farthest-point sampling from point ``start``:
+    equal to ``farthest_points_by_definition``, point for point."""
+    cloud = np.asarray(cloud, dtype=np.float64)
+    n = len(cloud)
+    B = FPS_BLOCK
+    if n <= 4 * B or k <= 1 or not np.isfinite(cloud).all():
+        return farthest_points_by_definition(cloud, k, start)
+    nb = -(-n // B)
+    # block rows of original indices, padded with n; within a row in original order (ties go to the first)
+    orig = np.concatenate([_morton_order(cloud), np.full(nb * B - n, n)]).reshape(nb, B)
+    orig.sort(axis=1)
+    pts = cloud[np.minimum(orig, n - 1)]
+    X, Y, Z = (np.ascontiguousarray(pts[..., i]) for i in range(3))
+    centre = pts.mean(axis=1)
+    radius = np.sqrt(np.sum((pts - centre[:, None]) ** 2, axis=-1).max(axis=1)) * (1 + FPS_SLACK)
+    dist = _sq(X, Y, Z, *cloud[start])
+    dist[orig == n] = -1.0  # padding is never chosen, never lowered
+    bmax = dist.max(axis=1)
+    chosen = np.empty(k, dtype=np.int64)
+    chosen[0] = start
+    j = 1
+    flat_orig = orig.reshape(-1)
+    cx, cy, cz = (centre[:, i, None] for i in range(3))
+    while j < k:
+        picks = _next_picks(bmax, dist, flat_orig, X, Y, Z, min(FPS_PICKS, nb - 1), k - j)
+        chosen[j:j + len(picks)] = flat_orig[picks]
+        ax, ay, az = X.reshape(-1)[picks], Y.reshape(-1)[picks], Z.reshape(-1)[picks]
+        # a block can be lowered by a pick only if the pick lies within its radius plus its farthest distance
+        reach = np.square(radius + np.sqrt(bmax) * (1 + FPS_SLACK)) * (1 + FPS_SLACK)
+        bi, pi = np.nonzero(_sq(cx, cy, cz, ax, ay, az) < reach[:, None])
+        np.minimum.at(dist, bi, _sq(X[bi], Y[bi], Z[bi], ax[pi, None], ay[pi, None], az[pi, None]))
+        near = np.unique(bi)
+        bmax[near] = dist[near].max(axis=1)
+        j += len(picks)
+    return chosen
+
+
+def _morton_order(cloud: np.ndarray) -> np.ndarray:
+    """The points sorted along a Z-order curve of a 1024-cell grid: near points, near in the order."""
+    lo, hi = cloud.min(0), cloud.max(0)
+    q = ((cloud - lo) / np.where(hi > lo, hi - lo, 1) * 1023).astype(np.uint64)
+    code = np.zeros(len(cloud), dtype=np.uint64)
+    for bit in range(10):
+        for axis in range(3):
+            code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
+    return np.argsort(code, kind="stable")
+
+
+def _sq(x, y, z, px, py, pz):
+    """Squared distances, added in the order of ``np.sum(... ** 2, axis=-1)`` over three values."""
+    dx, dy, dz = x - px, y - py, z - pz
+    return (dx * dx + dy * dy) + dz * dz
+
+
+def _next_picks(bmax, dist, flat_orig, X, Y, Z, L, most):
+    """Flat positions of the next picks of the definition, as many as the current distances prove.
+
+    Every point outside the L+1 farthest blocks is at most ``floor`` from the picks. The candidates,
+    the points of those blocks beyond ``floor``, are sampled among themselves: while the farthest
+    candidate (after the picks of this round, first index on ties) is beyond ``floor``, it is what
+    the definition picks next, since no other point can be as far. With no candidate: one pick."""
+    B = dist.shape[1]
+    top = np.argpartition(bmax, -(L + 1))[-(L + 1):]
+    floor = bmax[top].min()  # no point outside the top blocks is farther than this
+    blocks = top[bmax[top] > floor]
+    if len(blocks) == 0:
+        t = bmax.max()
+        tied = np.flatnonzero(bmax == t)
+        flat = (tied[:, None] * B + np.arange(B))[dist[tied] == t]
+        return flat[np.argmin(flat_orig[flat]):][:1]
+    vals = dist[blocks]
+    keep = vals > floor
+    flat = (blocks[:, None] * B + np.arange(B))[keep]
+    flat = flat[np.argsort(flat_orig[flat])]  # by index, so that argmax takes the first of ties
+    vals = dist.reshape(-1)[flat]
+    x, y, z = X.reshape(-1)[flat], Y.reshape(-1)[flat], Z.reshape(-1)[flat]
+    pair = _sq(x[None, :], y[None, :], z[None, :], x[:, None], y[:, None], z[:, None])  # [pick, point]
+    picks = []
+    while len(picks) < most:
+        i = int(np.argmax(vals))
+        if not vals[i] > floor:  # floor >= 0: a pick is never at distance 0
+            break
+        picks.append(i)
+        np.minimum(vals, pair[i], out=vals)
+    return flat[picks]
+
+
+def _decode_points(text: object, k: int, size: int, start: int) -> np.ndarray | None:
+    """Kept samples of one cloud, or None when they are not ``k`` indices of it from ``start`` (then recomputed)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        chosen = np.frombuffer(base64.b64decode(text, validate=True), dtype="<u4").astype(np.int64)
+    except ValueError:
+        return None
+    if len(chosen) != k or chosen[0] != start or chosen.max(initial=0) >= size:
+        return None
     return chosen
 
 
@@ -92,16 +208,21 @@ class RealDexDataset(Dataset):
     ``"fps"`` takes farthest-point samples, the same for every frame of a cloud and every epoch
     (as RealDex does), computed once per cloud. A cloud with fewer points than ``num_points`` is
     refused unless ``allow_small_clouds`` (then points are drawn with repetition).
+    ``index`` (``realdex_ref.index.Index``): the walk index, refreshed by this walk; with ``"fps"``
+    every cloud's samples are computed at once and kept there per file, so that a second open of
+    an unchanged root computes none.
     """
 
     def __init__(self, root: str | Path, *, layout: str | None = None, num_points: int = 1024,
-                 point_sampling: str = "random", seed: int = 0, allow_small_clouds: bool = False) -> None:
+                 point_sampling: str = "random", seed: int = 0, allow_small_clouds: bool = False,
+                 index: Index | None = None) -> None:
         if point_sampling not in POINT_SAMPLING:
             raise ValueError(f"point_sampling must be one of {POINT_SAMPLING}, found {point_sampling!r}")
         if not isinstance(num_points, int) or num_points < 1:
             raise ValueError(f"num_points must be an int >= 1, found {num_points!r}")
         packs: dict[str, _Pack] = {}
-        self.inventory, self.layout = dataroot.open_root(root, layout, visit=lambda d: packs.setdefault(d.layout, _Pack()).add(d))
+        self.inventory, self.layout = dataroot.open_root(root, layout, visit=lambda d: packs.setdefault(d.layout, _Pack()).add(d),
+                                                         index=index)
         pack = packs.pop(self.layout)
         for detected in dataroot.detected_as(self.inventory, self.layout) - {self.layout}:
             pack.merge(packs.pop(detected))  # LAYOUT-11: one-frame files counted with the segments
@@ -126,6 +247,42 @@ class RealDexDataset(Dataset):
                 f"(`realdex validate {root}` lists the files)",
                 path=root,
             )
+        if point_sampling == "fps" and index is not None:
+            self._fps_from_index(index, pack.files)
+
+    def _fps_start(self, c: int, size: int) -> int:
+        return int(np.random.default_rng([self.seed, c]).integers(size))
+
+    def _fps_from_index(self, index: Index, files: list[tuple[str, int]]) -> None:
+        """Every cloud's farthest-point samples: those kept in ``index`` under the file's unchanged stamp, the
+        others computed now; all kept again, per file, for the next open."""
+        started = index_module.now_ns()
+        stamps = {e.path: e.stamp for e in self.inventory.files}
+        kept = index.load(self.root, "fps")
+        sizes = np.diff(self.cloud_start)
+        k = self.num_points
+        out: dict[str, list] = {}
+        c = 0
+        for path, count in files:
+            rel = os.path.relpath(path, self.root)
+            stamp, hit = stamps.get(path), kept.get(rel)
+            old = hit[1] if hit is not None and stamp is not None and hit[0] == stamp else {}
+            results: dict[str, str] = {}
+            for within in range(count):
+                size = int(sizes[c])
+                if size >= k:
+                    start = self._fps_start(c, size)
+                    key = f"{within}:{k}:{start}"
+                    chosen = _decode_points(old.get(key), k, size, start)
+                    if chosen is None:
+                        cloud = self.points[self.cloud_start[c] : self.cloud_start[c] + size]
+                        chosen = farthest_points(cloud.astype(np.float64), k, start)
+                    self._fps[c] = chosen
+                    results[key] = base64.b64encode(chosen.astype("<u4").tobytes()).decode("ascii")
+                c += 1
+            if stamp is not None and index_module.trusted(stamp, started):
+                out[rel] = [stamp, results]
+        index.save(self.root, out, "fps")
 
     @property
     def other_layouts(self) -> dict[str, int]:
@@ -142,7 +299,7 @@ class RealDexDataset(Dataset):
         k = self.num_points
         if self.point_sampling == "fps" and size >= k:
             if c not in self._fps:
-                start = int(np.random.default_rng([self.seed, c]).integers(size))
+                start = self._fps_start(c, size)
                 cloud = self.points[self.cloud_start[c] : self.cloud_start[c] + size]
                 self._fps[c] = farthest_points(cloud.astype(np.float64), k, start)
             return self._fps[c]

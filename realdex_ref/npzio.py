@@ -43,6 +43,10 @@ RATIO_FLOOR = 32 * 1024**2  # small members may compress as well as they like (a
 MAX_MEMBERS = 1024  # a layout has about 15 keys
 MAX_HEADER_BYTES = 100_000  # an .npy header (numpy itself refuses more than 10,000 by default)
 CHUNK = 1024**2
+# Headers that passed every check, by their exact bytes: the files of a root repeat a handful of them, and
+# parsing one (a Python literal) costs as much as reading a small member. Only a header that passed is kept.
+MAX_KNOWN_HEADERS = 4096
+_HEADERS: dict[tuple[int, bytes], tuple[tuple[int, ...], bool, np.dtype]] = {}
 
 _ZIP, _EMPTY_ZIP, _NPY = b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY"
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
@@ -207,6 +211,9 @@ def _header(fp: BinaryIO, info: zipfile.ZipInfo, path: Path, key: str) -> tuple[
     text = fp.read(length)
     if len(text) != length:
         raise bad(f"its header declares {length} bytes, the member holds {len(text)}")
+    known = _HEADERS.get((major, text))
+    if known is not None:
+        return (*known, len(magic) + len(raw) + length)
     try:
         literal = ast.literal_eval(text.decode("utf-8" if major == 3 else "latin1"))
     except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError, tokenize.TokenError,
@@ -234,6 +241,9 @@ def _header(fp: BinaryIO, info: zipfile.ZipInfo, path: Path, key: str) -> tuple[
     if dtype.itemsize == 0:
         raise DataError(f"expected a dtype whose items hold bytes, found {dtype} (itemsize 0): its size cannot be "
                         "checked against the data", path=path, key=key)
+    if len(_HEADERS) >= MAX_KNOWN_HEADERS:
+        _HEADERS.clear()
+    _HEADERS[(major, text)] = (shape, fortran, dtype)
     return shape, fortran, dtype, len(magic) + len(raw) + length
 
 

@@ -18,6 +18,7 @@ CASES = [
     ("tests.broken.dataroot:SORTS_NATURALLY", "conformance/test_dataroot.py", {"ROOT-5"}),
     ("tests.broken.dataroot:OBJECT_IS_THE_FOLDER", "conformance/test_dataroot.py", {"ROOT-2"}),
     ("tests.broken.dataroot:REFUSES_NAMES_NOT_UTF8", "conformance/test_dataroot.py", {"ROOT-1"}),
+    ("tests.broken.dataroot:CACHES_BY_PATH", "conformance/test_dataroot.py", {"ROOT-12"}),
 ]
 
 

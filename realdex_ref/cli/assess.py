@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from realdex_ref.cli import common
+from realdex_ref.cli import common, walkopts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-points", type=common.positive_int, default=1024, metavar="K",
                         help="object points a loader samples per item, for the data checks (default 1024)")
     common.add_quiet(parser)
+    walkopts.add_walk_options(parser)
 
 
 def _run_log(target: Path) -> Path | None:
@@ -64,6 +65,6 @@ def _before(args: argparse.Namespace, root: Path) -> dict:
                              + ("nothing" if not root.exists() else "a file that is not a run log"))
     inputs, _keys, _step_epoch = plan.build(args, count=False)  # refuses a plan without passes before the walk
     with common.walk_progress(args, root) as bar:
-        inventory, findings = datachecks.scan_and_check(root, args.num_points, progress=bar)
+        inventory, findings = datachecks.scan_and_check(root, args.num_points, progress=bar, **walkopts.walk_kwargs(args))
     inv = inventory.as_dict()
     return assess.before(inv, inv["problems"] + [p.as_dict() for p in findings], inputs, layout=args.layout)

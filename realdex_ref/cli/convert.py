@@ -9,7 +9,7 @@ import argparse
 import json
 import warnings
 
-from realdex_ref.cli import common
+from realdex_ref.cli import common, walkopts
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="replace DST if it holds data (only once the new root is complete)")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     common.add_quiet(p)
+    walkopts.add_walk_options(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught, common.progress(args, f"converting {common.short(args.src)}") as bar:
             warnings.simplefilter("always")
-            result = convert_root(args.src, args.dst, args.to, layout=args.layout, force=args.force, progress=bar)
+            result = convert_root(args.src, args.dst, args.to, layout=args.layout, force=args.force, progress=bar,
+                                  **walkopts.walk_kwargs(args))
     except RealDexError as exc:
         return common.fail("convert", f"refused: {exc}")
     except OSError as exc:  # a full disk, a read-only folder: said plainly, and the staging folder is gone

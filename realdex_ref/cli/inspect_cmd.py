@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from realdex_ref.cli import common
+from realdex_ref.cli import common, walkopts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-points", type=common.positive_int, default=1024, metavar="K",
                         help="object points a loader samples per item, for the small-cloud check (default 1024, as RealDex)")
     common.add_quiet(parser)
+    walkopts.add_walk_options(parser)
 
 
 def render(inv: dict) -> str:
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from realdex_ref import datachecks
 
     with common.walk_progress(args, args.root) as bar:
-        inventory, checked = datachecks.scan_and_check(args.root, args.num_points, args.layout, progress=bar)
+        inventory, checked = datachecks.scan_and_check(args.root, args.num_points, args.layout, progress=bar,
+                                                              **walkopts.walk_kwargs(args))
     inv = inventory.as_dict()
     inv["problems"] = [p.as_dict() for p in datachecks.classify(args.root, inventory, checked, args.layout)]
     print(json.dumps(inv, indent=2) if args.json else render(inv))

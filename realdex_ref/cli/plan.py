@@ -5,7 +5,7 @@ import argparse
 import json
 from typing import Any
 
-from realdex_ref.cli import common
+from realdex_ref.cli import common, walkopts
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, with_samples: bool = True) -> None:
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, with_samples: bool = True)
     parser.add_argument("--json", action="store_true", help="print the plan as one JSON object on stdout")
     if with_samples:
         common.add_quiet(parser)
+        walkopts.add_walk_options(parser)
 
 
 def add_plan_flags(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +58,7 @@ def _count_root(args: argparse.Namespace) -> int:
     from realdex_ref import dataroot
 
     with common.walk_progress(args, args.data) as bar:
-        inv = dataroot.inspect_root(args.data, progress=bar)
+        inv = dataroot.inspect_root(args.data, progress=bar, **walkopts.walk_kwargs(args))
     return int(inv.layouts[dataroot.choose_layout(inv, args.layout)])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from realdex_ref.cli import common
+from realdex_ref.cli import common, walkopts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     parser.add_argument("--json", action="store_true", help="print the findings as a JSON list on stdout")
     common.add_quiet(parser)
+    walkopts.add_walk_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from realdex_ref.errors import printable
 
     with common.walk_progress(args, args.root) as bar:
-        findings = [f.as_dict() for f in datachecks.check_root(args.root, args.num_points, args.layout, progress=bar)]
+        findings = [f.as_dict() for f in datachecks.check_root(args.root, args.num_points, args.layout, progress=bar,
+                                                                    **walkopts.walk_kwargs(args))]
     errors = [f for f in findings if f["severity"] == "error"]
     if args.json:
         print(json.dumps(findings, indent=2))

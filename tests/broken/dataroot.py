@@ -75,8 +75,34 @@ class RefusesNamesNotUtf8(ReferenceAdapter):
         return super().read_root(root, layout)
 
 
+
+
+class CachesByPath(ReferenceAdapter):
+    """Remembers each root's inventory and samples by its path, and serves them however the files changed."""
+
+    name = "broken-caches-by-path"
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple, object] = {}
+
+    def inspect_root(self, root):
+        key = ("inspect", str(root))
+        if key not in self.seen:
+            self.seen[key] = super().inspect_root(root)
+        return self.seen[key]
+
+    def read_root(self, root, layout=None):
+        key = ("read", str(root), layout)
+        if key not in self.seen:
+            self.seen[key] = super().read_root(root, layout)
+        return self.seen[key]
+
+
 READS_FIRST_LAYOUT = ReadsFirstLayout()
 IGNORES_SMALL_CLOUDS = IgnoresSmallClouds()
 SORTS_NATURALLY = SortsNaturally()
 OBJECT_IS_THE_FOLDER = ObjectIsTheFolder()
 REFUSES_NAMES_NOT_UTF8 = RefusesNamesNotUtf8()
+
+
+CACHES_BY_PATH = CachesByPath()
