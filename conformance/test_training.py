@@ -312,14 +312,24 @@ def test_resume_over_other_data_is_refused(adapter: Any, tmp_path: Path) -> None
 
 
 # --- TRAIN-12: scale-out -----------------------------------------------------------------------
+# One two-process run serves both tests below (starting two processes is most of their cost):
+# 22 samples over 2 ranks with drop_last: floor(22 / 2) = 11 per rank, floor(11 / 4) = 2 batches per pass,
+# 3 passes -> 6 iterations; ckpt_every 5 -> a periodic checkpoint at 5 (pass 2, position 1: mid-pass) and the
+# final one at 6 (pass 3, position 0); each pass draws 2 ranks x 2 batches x 4 = 16 samples.
+DIST_EVERY = 5
+
+
+@pytest.fixture(scope="module")
+def distributed(adapter: Any, root: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The events of one run of CONFIG (ckpt_every DIST_EVERY) over two processes."""
+    out = tmp_path_factory.mktemp("distributed") / "run"
+    return events(adapter.train_distributed(str(root), str(out), {**CONFIG, "ckpt_every": DIST_EVERY}, 2))
+
 
 @pytest.mark.clause("TRAIN-12")
 @pytest.mark.requires("training:distributed")
-def test_two_processes_write_one_log_and_one_set_of_checkpoints(adapter: Any, root: Path, tmp_path: Path) -> None:
-    """22 samples over 2 ranks: floor(22 / 2) = 11 per rank, floor(11 / 4) = 2 batches per pass, 3 passes -> 6
-    iterations; ckpt_every 4 -> checkpoints at 4 and 6; each pass draws 2 ranks x 2 batches x 4 = 16 samples."""
-    log = adapter.train_distributed(str(root), str(tmp_path / "run"), dict(CONFIG), 2)
-    evs = events(log)
+def test_two_processes_write_one_log_and_one_set_of_checkpoints(distributed: list[dict[str, Any]]) -> None:
+    evs = distributed
     starts = [e for e in evs if e["event"] == "run_start"]
     assert len(starts) == 1, f"expected one run_start in one run log (one rank logs), found {len(starts)}"
     plan = starts[0]["plan"]
@@ -329,7 +339,7 @@ def test_two_processes_write_one_log_and_one_set_of_checkpoints(adapter: Any, ro
     seen = [(e["pass"], e["batches"], e["samples_seen"]) for e in evs if e["event"] == "epoch_end"]
     assert seen == [(0, 2, 16), (1, 2, 16), (2, 2, 16)], f"expected 3 passes of 2 batches per rank, 16 samples, found {seen}"
     ckpts = [(e["iteration"], e["path"]) for e in checkpoint_events(evs)]
-    assert [i for i, _ in ckpts] == [4, 6], f"expected the checkpoints at 4 and 6, each logged once, found {ckpts}"
+    assert [i for i, _ in ckpts] == [5, 6], f"expected the checkpoints at 5 (every 5) and 6 (final), each logged once, found {ckpts}"
     assert len({p for _, p in ckpts}) == 2, f"expected one file per checkpoint, found {ckpts}"
     end = evs[-1]
     assert end["event"] == "run_end" and end["reason"] == "completed" and end["iteration"] == 6, \
@@ -340,19 +350,19 @@ def test_two_processes_write_one_log_and_one_set_of_checkpoints(adapter: Any, ro
 
 @pytest.mark.clause("TRAIN-5", "TRAIN-12")
 @pytest.mark.requires("training:distributed")
-def test_position_is_one_count_for_every_rank(adapter: Any, root: Path, tmp_path: Path) -> None:
+def test_position_is_one_count_for_every_rank(distributed: list[dict[str, Any]]) -> None:
     """TRAIN-5 under 2 ranks: `position` is one int, the batches of its pass that each rank has drawn (every rank
-    draws the same number, BATCH-2), not one per rank and not their sum. 22 samples over 2 ranks with drop_last:
-    floor(11 / 4) = 2 batches per pass; ckpt_every 3 -> checkpoints at 3 (pass 1, position 1) and 6 (pass 3, position 0)."""
+    draws the same number, BATCH-2), not one per rank and not their sum: 2 batches per pass, so the checkpoint
+    at 5 is pass 2, position 1, and the final one at 6 is pass 3, position 0."""
     torch = pytest.importorskip("torch", reason="TRAIN-5 reads the checkpoints with torch.load(weights_only=True)")
-    log = adapter.train_distributed(str(root), str(tmp_path / "run"), {**CONFIG, "ckpt_every": 3}, 2)
     per_pass = (N // 2) // BATCH
     found = []
-    for e in checkpoint_events(events(log)):
+    for e in checkpoint_events(distributed):
         state = torch.load(e["path"], map_location="cpu", weights_only=True)
         it, position = e["iteration"], state["position"]
         assert isinstance(position, int) and not isinstance(position, bool), (
             f"{e['path']}: expected position as one int (batches each rank drew in its pass), found {position!r}")
         found.append((it, state["pass"], position))
-    want = [(it, it // per_pass, it % per_pass) for it in (3, 6)]
+    want = [(5, 2, 1), (6, 3, 0)]
+    assert want == [(it, it // per_pass, it % per_pass) for it in (5, 6)], "the worked example above is wrong"
     assert found == want, f"2 ranks, {per_pass} batches per pass: expected (iteration, pass, position) {want}, found {found}"
