@@ -108,3 +108,33 @@ class ComparesLoggedPasses(ReferenceAdapter):
 
 
 COMPARES_LOGGED_PASSES = ComparesLoggedPasses()
+
+
+class CutPassInIterations(ReferenceAdapter):
+    """Counts the samples of a pass cut short by max_iterations as one batch per iteration: the units
+    mixed (an iteration taken for a batch), so gradient accumulation drops out of samples_seen."""
+
+    name = "broken-cut-pass-in-iterations"
+
+    def plan_run(self, *args, **kw):
+        plan = super().plan_run(*args, **kw)
+        whole, cut = divmod(plan["iterations"], plan["iterations_per_epoch"] or 1)
+        plan["samples_seen"] = whole * plan["samples_per_epoch"] + cut * plan["batch_size"] * plan["world_size"]
+        return plan
+
+
+class SamplesFromGlobalBatch(ReferenceAdapter):
+    """Under max_iterations, counts samples_seen as iterations x the global batch (grad_accum x batch x ranks):
+    every iteration taken for a full accumulation, the short last iteration and batch of each pass forgotten."""
+
+    name = "broken-samples-from-global-batch"
+
+    def plan_run(self, *args, **kw):
+        plan = super().plan_run(*args, **kw)
+        if plan["max_iterations"] is not None:
+            plan["samples_seen"] = plan["iterations"] * plan["grad_accum"] * plan["batch_size"] * plan["world_size"]
+        return plan
+
+
+CUT_PASS_IN_ITERATIONS = CutPassInIterations()
+SAMPLES_FROM_GLOBAL_BATCH = SamplesFromGlobalBatch()
