@@ -508,3 +508,28 @@ def test_an_empty_pass_in_the_middle_of_a_run_with_batches_is_named(adapter, tmp
         "expected RUN-EMPTY-PASS for pass 2, which drew 0 batches in the second of three segments while the plan, "
         f"the first and last segments and the run's totals have batches: the other findings are its consequences "
         f"and do not name the cause; got {got}")
+
+
+@pytest.mark.clause("RUNLOG-14", "RUNLOG-15", "RUNLOG-3")
+def test_a_clean_max_iterations_run_with_gradient_accumulation_has_no_finding(adapter, tmp_path):
+    """100 samples, batch 10, grad_accum 3 (iterations of 3, 3, 3 and 1 batches: 4 a pass), max_iterations 6, a
+    checkpoint every 5: pass 0 whole (10 batches, 100 samples), pass 1 cut after 2 iterations (6 batches, 60
+    samples); 160 samples seen (PLAN-8), checkpoints at 5 and 6 (final)."""
+    logged = plan(passes=None, ckpt_every=5, batches_per_epoch=10, iterations_per_epoch=4, iterations=6,
+                  periodic_checkpoints=1, checkpoints=2, samples_seen=160)
+    logged.update(grad_accum=3, max_iterations=6)
+
+    def ev(name, t, **fields):
+        return {"event": name, "time": T0 + t, **fields}
+
+    events = [run_start(T0, logged, config={"batch_size": 10, "grad_accum": 3, "max_iterations": 6}),
+              ev("epoch_start", 0, **{"pass": 0, "iteration": 0}),
+              ev("epoch_end", 4, **{"pass": 0, "iteration": 4, "batches": 10, "samples_seen": 100}),
+              ev("epoch_start", 4, **{"pass": 1, "iteration": 4}),
+              ev("checkpoint", 5, iteration=5, path="ckpt_5.pt", final=False),
+              ev("epoch_end", 6, **{"pass": 1, "iteration": 6, "batches": 6, "samples_seen": 60}),
+              ev("checkpoint", 6, iteration=6, path="ckpt_6.pt", final=True),
+              run_end(T0 + 6, 6, "max-iterations")]
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], (f"expected no finding for a run that did its plan exactly: 6 iterations under grad_accum 3, the "
+                       f"cut pass drawing 2 x 3 batches (100 + 60 = 160 samples); got {got}")

@@ -21,6 +21,7 @@ CASES = [
     # max_iterations with gradient accumulation: samples_seen in the wrong unit (issue 12)
     ("tests.broken.planning:CUT_PASS_IN_ITERATIONS", PLANNING, {"PLAN-8"}),
     ("tests.broken.planning:SAMPLES_FROM_GLOBAL_BATCH", PLANNING, {"PLAN-8"}),
+    ("tests.broken.planning:VERDICT_PLANS_CUT_PASS_IN_ITERATIONS", RUNLOG, {"RUNLOG-14", "RUNLOG-15"}),
     # run logs of several segments: one part of the log judged as the whole run (issue 12)
     ("tests.broken.planning:WALL_TIME_SPANS_PAUSES", RUNLOG, {"RUNLOG-12"}),
     ("tests.broken.planning:WALL_TIME_OF_LAST_SEGMENT", RUNLOG, {"RUNLOG-12"}),

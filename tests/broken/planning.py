@@ -1,6 +1,7 @@
 """Broken adapters for chapters 9 and 10 (planning, run log); the suite must reject each on the clause it breaks."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from unittest import mock
@@ -217,3 +218,25 @@ WALL_TIME_OF_LAST_SEGMENT = WallTimeOfLastSegment()
 STOP_CHECKPOINTS_EXTRA = StopCheckpointsExtra()
 EMPTY_PASS_OF_LAST_SEGMENT = EmptyPassOfLastSegment()
 EMPTY_PASS_BY_TOTALS = EmptyPassByTotals()
+
+
+class VerdictPlansCutPassInIterations(ReferenceAdapter):
+    """The reference's verdict over the planner of ``CutPassInIterations``: a run cut by max_iterations under
+    gradient accumulation that drew what its plan says is held to a plan with too few samples."""
+
+    name = "broken-verdict-plans-cut-pass-in-iterations"
+
+    def check_run(self, path):
+        original = planning.plan_run
+
+        def plan_run(*args, **kw):
+            plan = original(*args, **kw)
+            whole, cut = divmod(plan.iterations, plan.iterations_per_epoch or 1)
+            return dataclasses.replace(plan, samples_seen=whole * plan.samples_per_epoch
+                                       + cut * plan.batch_size * plan.world_size)
+
+        with mock.patch.object(planning, "plan_run", plan_run):
+            return super().check_run(path)
+
+
+VERDICT_PLANS_CUT_PASS_IN_ITERATIONS = VerdictPlansCutPassInIterations()
