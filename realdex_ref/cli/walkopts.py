@@ -37,7 +37,8 @@ def add_walk_options(parser: argparse.ArgumentParser, *, jobs: bool = True) -> N
     if jobs:
         group.add_argument("--jobs", type=_jobs, default=None, metavar="N",
                            help=f"worker processes that read and check the files (default: the cores, here {cores()}); "
-                                "the results are those of a serial walk")
+                                "the results are those of a serial walk. Faster only with cores to spare: on a busy "
+                                "machine --jobs 1 can be as fast or faster")
     group.add_argument("--index", metavar="DIR",
                        help="folder of the walk index, which lets a second walk of an unchanged root read no file again "
                             "(default: $REALDEX_INDEX, else $XDG_CACHE_HOME/realdex/index, else ~/.cache/realdex/index; "
