@@ -13,7 +13,6 @@ report and its Markdown summary (spec chapter 12), serial or under pytest-xdist 
 from __future__ import annotations
 
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -405,7 +404,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     shim = config.stash.get(_ADAPTER_KEY, None)
     if isinstance(shim, rootreader.RootFileReader):
-        shutil.rmtree(shim._workdir, ignore_errors=True)
+        shim.remove_workdir()
     if _is_worker(config):
         config.workeroutput["realdex"] = config.stash[_COLLECTED_KEY].to_json()
         return
@@ -468,10 +467,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if len(failures) > _SHOWN:
             write(f"... and {len(failures) - _SHOWN} more (all are in --conformance-report)")
     _summarise_xfails(terminalreporter, config, tests)
-    _summarise_not_supported(terminalreporter, config, tests)
+    _summarise_not_supported(terminalreporter, tests)
 
 
-def _summarise_not_supported(terminalreporter: Any, config: pytest.Config, tests: list[dict]) -> None:
+def _summarise_not_supported(terminalreporter: Any, tests: list[dict]) -> None:
     """One line per feature the adapter does not support: its reason and how many tests it left untested."""
     by_feature: dict[str, int] = {}
     reasons: dict[str, str] = {}
