@@ -37,7 +37,7 @@ def held_fields(samples: Iterable[dict[str, Any]]) -> set[str]:
 
 def canonical_rotvec(rotvec: np.ndarray) -> np.ndarray:
     """The same rotation(s) as rotation vectors with angle in [0, π]."""
-    rv = np.asarray(rotvec, dtype=np.float64)
+    rv = np.array(rotvec, dtype=np.float64)  # a copy: scipy refuses a read-only buffer (a reader may hand one out)
     return Rotation.from_rotvec(rv.reshape(-1, 3)).as_rotvec().reshape(rv.shape)
 
 
