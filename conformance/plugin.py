@@ -325,6 +325,19 @@ def implementation(pytestconfig: pytest.Config) -> tuple[str, dict[str, str]]:
     return spec, impl_options(pytestconfig)
 
 
+@pytest.fixture(scope="session")
+def long_recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A root of per-frame recordings of hundreds of frames, written once per session
+    (``synth.write_long_recordings``; tests read it, never change it)::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz
+    """
+    from realdex_conformance import synth  # numpy and scipy, only when a test asks for the root
+
+    root = tmp_path_factory.mktemp("long")
+    return root, synth.write_long_recordings(root)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
