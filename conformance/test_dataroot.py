@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from realdex_conformance import assertions as ah
 from realdex_conformance import rawfiles, synth
 from realdex_conformance.profiles import examples
 
@@ -105,7 +106,7 @@ def test_counts_by_frames_per_layout_and_object(adapter, layout, segments, frame
         assert dict(inv["objects"]) == dict(by_object), (
             f"samples per object: the inventory says {dict(inv['objects'])}, the samples say {dict(by_object)}")
         # order: files by path, frames in file order, compared with the kit's own reading
-        want = [s["qpos"] for f in sorted(Path(x["path"]) for x in written["files"]) for s in rawfiles.read_raw(f)]
+        want = [s["qpos"] for f in rawfiles.root_order((x["path"] for x in written["files"]), root) for s in rawfiles.read_raw(f)]
         got = np.stack([s["qpos"] for s in samples])
         assert np.allclose(got, np.stack(want), atol=1e-9), "read_root must give the files' frames in path order, then file order"
 
@@ -264,16 +265,21 @@ def _tagged_file(path: Path, layout: str, tag: int, frames: int = 2) -> None:
 
 
 @pytest.mark.clause("ROOT-5")
-def test_files_are_read_in_the_code_point_order_of_their_path_parts(adapter, tmp_path):
-    """ROOT-5's order: relative paths compared part by part, each part by code point (no natural or locale order)::
+def test_files_are_read_in_the_order_of_their_path_parts(adapter, tmp_path):
+    """ROOT-5's order: relative paths compared part by part; in each folder the numbered files (``<digits>.npz``)
+    first, by their number, then every other name by code point (no natural or locale order)::
 
         root/Mug/0.npz                                   (upper case sorts before lower case)
-        root/driller/0.npz 1.npz 10.npz 11.npz 2.npz     ("10" before "2")
+        root/driller/0.npz 1.npz 2.npz 007.npz 7.npz 10.npz 11.npz 2b.npz
+                                                         ("2" before "10"; 007 and 7 by code point; "2b" is no number)
         root/driller-2/0.npz                             (the folder "driller" before "driller-2", part by part)
         root/driller.v2/0.npz
+        root/driller_10/0.npz                            (folder names by code point: "driller_10" before "driller_2")
+        root/driller_2/0.npz
     """
-    order = ["Mug/0.npz", "driller/0.npz", "driller/1.npz", "driller/10.npz", "driller/11.npz", "driller/2.npz",
-             "driller-2/0.npz", "driller.v2/0.npz"]
+    order = ["Mug/0.npz", "driller/0.npz", "driller/1.npz", "driller/2.npz", "driller/007.npz", "driller/7.npz",
+             "driller/10.npz", "driller/11.npz", "driller/2b.npz", "driller-2/0.npz", "driller.v2/0.npz",
+             "driller_10/0.npz", "driller_2/0.npz"]
     for tag, rel in sorted(enumerate(order), key=lambda x: x[1][::-1]):  # written in another order than read
         _tagged_file(tmp_path / "root" / rel, "realdex-segment", tag)
     samples = adapter.read_root(root=tmp_path / "root", layout=None)
@@ -458,3 +464,20 @@ def test_reading_a_root_leaves_its_listing_as_it_was(adapter, tmp_path):
     after = _listing(tmp_path)
     assert after == before, (f"reading and inspecting a root must leave it as it was (a cache lives outside it); "
                              f"new or changed: {sorted(set(after) - set(before))}, gone: {sorted(set(before) - set(after))}")
+
+
+# ---------------------------------------------------------------- folders of many files (issue 12)
+
+@pytest.mark.clause("ROOT-5")
+def test_a_recording_of_hundreds_of_frames_is_read_in_frame_order(adapter, long_recordings):
+    """The frames of a per-frame recording come in the order of their index, 0, 1, 2 … 299, never 0, 1, 10, 100,
+    101 … (code point) nor in the order the folder lists them::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz
+    """
+    root, written = long_recordings
+    expected = [s for f in rawfiles.root_order((x["path"] for x in written["files"]), root) for s in rawfiles.read_raw(f)]
+    got = adapter.read_root(root=root, layout=None)
+    ah.assert_same_samples(expected, got, ["qpos", "hand_transl"],
+                           f"read_root of {len(written['files'])} per-frame files in 3 recordings (300, 12 and 47 frames), "
+                           "frames expected in the order of their index within each recording")
