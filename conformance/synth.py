@@ -293,10 +293,12 @@ def write_long_recordings(dest: str | Path, *, recordings: tuple[tuple[str, int]
         dest/mug_1/0.npz … 46.npz          47 frames (several recordings of one object, of different lengths)
 
     Files are small (``points`` points, uncompressed), so that the root costs little to write and to
-    read. Returns what ``write_root`` returns, the files in the order they were written (frame order).
+    read. Returns what ``write_root`` returns, the files in the order they were written (frame order),
+    and ``samples``: the sample each file was written from, file by file.
     """
     dest = Path(dest)
     written: list[dict[str, Any]] = []
+    given: list[dict[str, Any]] = []
     counters: dict[str, int] = {}
     for name, frames in recordings:
         counter = counters[name] = counters.get(name, -1) + 1
@@ -304,4 +306,6 @@ def write_long_recordings(dest: str | Path, *, recordings: tuple[tuple[str, int]
         for i, arrays in enumerate(rawfiles.to_arrays(samples, "realdex-frame", orient_encoding="matrix")):
             path = rawfiles.save(dest / f"{name}_{counter}" / f"{i}.npz", arrays, compressed=False)
             written.append({"path": str(path), "object": name, "frames": 1})
-    return {"layout": "realdex-frame", "files": written, "num_files": len(written), "num_frames": len(written)}
+        given += samples
+    return {"layout": "realdex-frame", "files": written, "num_files": len(written), "num_frames": len(written),
+            "samples": given}
