@@ -203,3 +203,18 @@ def test_a_root_given_as_a_relative_path_is_read_in_the_same_order(tmp_path: Pat
     monkeypatch.chdir(tmp_path / "frames")
     relative = [s["qpos"] for s in dataroot.read_root(".")]
     assert np.array_equal(np.stack(relative), np.stack(absolute)), "read_root('.') must give the frames in the order of their index"
+
+
+def test_samples_of_their_own_clouds_convert_to_recordings_read_back_in_order(tmp_path: Path) -> None:
+    """A converted file of 12 samples, a cloud each, written as realdex-frame: a recording folder per sample. Folder
+    names compare by code point (ROOT-5), so the writer pads their counters (driller_00 … driller_11): the root
+    reads back in the order it was written, and so does the way back to converted."""
+    src, frames, back = tmp_path / "converted", tmp_path / "frames", tmp_path / "back"
+    synth.write_root(src, "converted", objects=("driller",), segments_per_object=1, frames_per_segment=(12, 12), points=16)
+    convert.convert_root(src, frames, "realdex-frame")
+    folders = sorted(p.name for p in frames.iterdir())
+    assert folders == [f"driller_0_{i:02d}" for i in range(12)], f"expected 12 recording folders driller_0_00 … _11, found {folders}"
+    assert dataroot.inspect_root(frames).objects == {"driller_0": 12}, dataroot.inspect_root(frames).objects
+    assert_same_poses(src, frames)
+    convert.convert_root(frames, back, "converted")
+    assert_same_poses(src, back)
