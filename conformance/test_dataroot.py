@@ -47,15 +47,16 @@ def inspect(adapter, root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def user_root(tmp_path_factory) -> tuple[Path, dict]:
-    """The user's root, scaled down: 8 converted samples under 4 names beside 70 per-frame files.
+    """The user's root, scaled down: 8 converted samples under 4 names beside 77 per-frame files (11 a recording,
+    more than ten: code-point and numeric order of the frame files part).
 
     ::
 
         user/driller_0/converted_data.npz … sprayer_homedepot_041_1000_1000/converted_data.npz   (2 samples each)
-        user/driller_1/0.npz … sprayer_3/<i>.npz       (70 realdex-frame files, 8-point cubes, 3×3 matrices)
+        user/driller_1/0.npz … sprayer_3/10.npz        (77 realdex-frame files, 8-point cubes, 3×3 matrices)
     """
     root = tmp_path_factory.mktemp("user")
-    return root, synth.write_user_root(root, frames=70, converted=8, converted_points=64)
+    return root, synth.write_user_root(root, frames=77, converted=8, converted_points=64)
 
 
 @pytest.fixture(scope="module")
@@ -209,15 +210,15 @@ def test_empty_root_is_reported_and_refused(adapter, tmp_path):
 def test_user_root_is_reported_truthfully(adapter, user_root):
     root, written = user_root
     inv = inspect(adapter, root)
-    want = {"converted": 8, "realdex-frame": 70}
+    want = {"converted": 8, "realdex-frame": 77}
     assert dict(inv["layouts"]) == want, f"the user's root holds {want}; the inventory says {inv['layouts']}"
-    assert inv["total_samples"] == 78, f"8 + 70 = 78 samples in all; the inventory says {inv['total_samples']}"
+    assert inv["total_samples"] == 85, f"8 + 77 = 85 samples in all; the inventory says {inv['total_samples']}"
     assert problems_with(inv, "MIXED_LAYOUTS"), f"the user's root must be reported MIXED_LAYOUTS: {inv['problems']}"
     with pytest.raises(Exception) as info:
         adapter.read_root(root=root, layout=None)
-    assert "8" in str(info.value) and "70" in str(info.value), f"the refusal must give both counts: {info.value}"
+    assert "8" in str(info.value) and "77" in str(info.value), f"the refusal must give both counts: {info.value}"
     frames, converted = (len(adapter.read_root(root=root, layout=name)) for name in ("realdex-frame", "converted"))
-    assert (frames, converted) == (70, 8), f"expected 70 realdex-frame and 8 converted samples, found {frames} and {converted}"
+    assert (frames, converted) == (77, 8), f"expected 77 realdex-frame and 8 converted samples, found {frames} and {converted}"
 
 
 @pytest.mark.clause("ROOT-10")
