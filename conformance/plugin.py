@@ -324,6 +324,22 @@ def implementation(pytestconfig: pytest.Config) -> tuple[str, dict[str, str]]:
     return spec, impl_options(pytestconfig)
 
 
+@pytest.fixture(scope="session")
+def long_recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A root of per-frame recordings of hundreds of frames, written once per session
+    (``synth.write_long_recordings``; tests read it, never change it), and what it holds: the samples
+    written, in the order ROOT-5 gives the root's files (``in_root_order``)::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz
+    """
+    from realdex_conformance import rawfiles, synth  # numpy and scipy, only when a test asks for the root
+
+    root = tmp_path_factory.mktemp("long")
+    written = synth.write_long_recordings(root)
+    of_path = {Path(f["path"]): s for f, s in zip(written["files"], written["samples"])}
+    return root, {**written, "in_root_order": [of_path[p] for p in rawfiles.root_order(of_path, root)]}
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield

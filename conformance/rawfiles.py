@@ -227,3 +227,20 @@ def read_raw(path: str | Path) -> list[dict[str, Any]]:
             sample.setdefault(name, None)
         samples.append(sample)
     return samples
+
+
+def root_order(paths: Iterable[str | Path], root: str | Path) -> list[Path]:
+    """``paths`` under ``root`` in the order ROOT-5 gives a root's files, the kit's own reading of it.
+
+    Relative paths part by part; in each folder the numbered files (``<digits>.npz``) first, by their
+    number (``2.npz`` before ``10.npz``; equal numbers by code point), then every other name by code point.
+    """
+    root = Path(root)
+
+    def key(path: Path) -> tuple:
+        *folders, name = path.relative_to(root).parts
+        stem = name[:-len(".npz")] if name.endswith(".npz") else ""
+        numbered = stem.isascii() and stem.isdigit()
+        return (*((1, f) for f in folders), (0, int(stem), name) if numbered else (1, name))
+
+    return sorted((Path(p) for p in paths), key=key)

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from realdex_conformance import assertions as ah
 from realdex_conformance import ownership, rawfiles, synth
 from realdex_conformance.profiles import examples
 
@@ -46,15 +47,16 @@ def inspect(adapter, root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def user_root(tmp_path_factory) -> tuple[Path, dict]:
-    """The user's root, scaled down: 8 converted samples under 4 names beside 70 per-frame files.
+    """The user's root, scaled down: 8 converted samples under 4 names beside 77 per-frame files (11 a recording,
+    more than ten: code-point and numeric order of the frame files part).
 
     ::
 
         user/driller_0/converted_data.npz … sprayer_homedepot_041_1000_1000/converted_data.npz   (2 samples each)
-        user/driller_1/0.npz … sprayer_3/<i>.npz       (70 realdex-frame files, 8-point cubes, 3×3 matrices)
+        user/driller_1/0.npz … sprayer_3/10.npz        (77 realdex-frame files, 8-point cubes, 3×3 matrices)
     """
     root = tmp_path_factory.mktemp("user")
-    return root, synth.write_user_root(root, frames=70, converted=8, converted_points=64)
+    return root, synth.write_user_root(root, frames=77, converted=8, converted_points=64)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,7 @@ def test_counts_by_frames_per_layout_and_object(adapter, layout, segments, frame
         assert dict(inv["objects"]) == dict(by_object), (
             f"samples per object: the inventory says {dict(inv['objects'])}, the samples say {dict(by_object)}")
         # order: files by path, frames in file order, compared with the kit's own reading
-        want = [s["qpos"] for f in sorted(Path(x["path"]) for x in written["files"]) for s in rawfiles.read_raw(f)]
+        want = [s["qpos"] for f in rawfiles.root_order((x["path"] for x in written["files"]), root) for s in rawfiles.read_raw(f)]
         got = np.stack([s["qpos"] for s in samples])
         assert np.allclose(got, np.stack(want), atol=1e-9), "read_root must give the files' frames in path order, then file order"
 
@@ -208,15 +210,15 @@ def test_empty_root_is_reported_and_refused(adapter, tmp_path):
 def test_user_root_is_reported_truthfully(adapter, user_root):
     root, written = user_root
     inv = inspect(adapter, root)
-    want = {"converted": 8, "realdex-frame": 70}
+    want = {"converted": 8, "realdex-frame": 77}
     assert dict(inv["layouts"]) == want, f"the user's root holds {want}; the inventory says {inv['layouts']}"
-    assert inv["total_samples"] == 78, f"8 + 70 = 78 samples in all; the inventory says {inv['total_samples']}"
+    assert inv["total_samples"] == 85, f"8 + 77 = 85 samples in all; the inventory says {inv['total_samples']}"
     assert problems_with(inv, "MIXED_LAYOUTS"), f"the user's root must be reported MIXED_LAYOUTS: {inv['problems']}"
     with pytest.raises(Exception) as info:
         adapter.read_root(root=root, layout=None)
-    assert "8" in str(info.value) and "70" in str(info.value), f"the refusal must give both counts: {info.value}"
+    assert "8" in str(info.value) and "77" in str(info.value), f"the refusal must give both counts: {info.value}"
     frames, converted = (len(adapter.read_root(root=root, layout=name)) for name in ("realdex-frame", "converted"))
-    assert (frames, converted) == (70, 8), f"expected 70 realdex-frame and 8 converted samples, found {frames} and {converted}"
+    assert (frames, converted) == (77, 8), f"expected 77 realdex-frame and 8 converted samples, found {frames} and {converted}"
 
 
 @pytest.mark.clause("ROOT-10")
@@ -264,16 +266,21 @@ def _tagged_file(path: Path, layout: str, tag: int, frames: int = 2) -> None:
 
 
 @pytest.mark.clause("ROOT-5")
-def test_files_are_read_in_the_code_point_order_of_their_path_parts(adapter, tmp_path):
-    """ROOT-5's order: relative paths compared part by part, each part by code point (no natural or locale order)::
+def test_files_are_read_in_the_order_of_their_path_parts(adapter, tmp_path):
+    """ROOT-5's order: relative paths compared part by part; in each folder the numbered files (``<digits>.npz``)
+    first, by their number, then every other name by code point (no natural or locale order)::
 
         root/Mug/0.npz                                   (upper case sorts before lower case)
-        root/driller/0.npz 1.npz 10.npz 11.npz 2.npz     ("10" before "2")
+        root/driller/0.npz 1.npz 2.npz 007.npz 7.npz 10.npz 11.npz 2b.npz
+                                                         ("2" before "10"; 007 and 7 by code point; "2b" is no number)
         root/driller-2/0.npz                             (the folder "driller" before "driller-2", part by part)
         root/driller.v2/0.npz
+        root/driller_10/0.npz                            (folder names by code point: "driller_10" before "driller_2")
+        root/driller_2/0.npz
     """
-    order = ["Mug/0.npz", "driller/0.npz", "driller/1.npz", "driller/10.npz", "driller/11.npz", "driller/2.npz",
-             "driller-2/0.npz", "driller.v2/0.npz"]
+    order = ["Mug/0.npz", "driller/0.npz", "driller/1.npz", "driller/2.npz", "driller/007.npz", "driller/7.npz",
+             "driller/10.npz", "driller/11.npz", "driller/2b.npz", "driller-2/0.npz", "driller.v2/0.npz",
+             "driller_10/0.npz", "driller_2/0.npz"]
     for tag, rel in sorted(enumerate(order), key=lambda x: x[1][::-1]):  # written in another order than read
         _tagged_file(tmp_path / "root" / rel, "realdex-segment", tag)
     samples = adapter.read_root(root=tmp_path / "root", layout=None)
@@ -591,3 +598,20 @@ def test_arrays_read_root_returned_are_the_callers(adapter, tmp_path):
         f"read_root twice, the {changed} writable array(s) of the first read changed in place between them ({read_only} "
         f"read-only): expected the second read to give what the first gave, found {len(again)} difference(s): "
         f"{again[:4]}. The arrays a read returns must be the caller's, not a cache's (ROOT-14)")
+
+
+# ---------------------------------------------------------------- folders of many files (issue 12)
+
+@pytest.mark.clause("ROOT-5")
+def test_a_recording_of_hundreds_of_frames_is_read_in_frame_order(adapter, long_recordings):
+    """The frames of a per-frame recording come in the order of their index, 0, 1, 2 … 299, never 0, 1, 10, 100,
+    101 … (code point) nor in the order the folder lists them::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz
+    """
+    root, written = long_recordings
+    expected = written["in_root_order"]  # the samples the kit wrote, in the order of ROOT-5
+    got = adapter.read_root(root=root, layout=None)
+    ah.assert_same_samples(expected, got, ["qpos", "hand_transl"],
+                           f"read_root of {len(written['files'])} per-frame files in 3 recordings (300, 12 and 47 frames), "
+                           "frames expected in the order of their index within each recording")

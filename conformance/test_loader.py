@@ -391,3 +391,43 @@ def test_a_dataset_made_again_reads_a_rewritten_file_anew(adapter, tmp_path):
         f"a root of one 10-frame segment, rewritten in place (size and modification time kept) after a first "
         f"make_dataset: expected a dataset of the 10 new frames, found {len(ds)} item(s) whose poses are off the new "
         f"frames' by up to {max(offs, default=0):.3g}: a stale cache (ROOT-12)")
+
+
+# ---------------------------------------------------------------- the converted layout: a cloud per sample (issue 12)
+
+
+@pytest.fixture(scope="module")
+def converted_root(tmp_path_factory) -> tuple[Path, dict]:
+    """Converted files whose samples each hold their own cloud, as real converted files do (obj_pc (N, P, 3))::
+
+        converted/driller_0/converted_data.npz, driller_1/…; converted/sprayer_0/…, sprayer_1/…   4 to 9 samples, 96 points
+    """
+    root = tmp_path_factory.mktemp("converted")
+    return root, synth.write_root(root, "converted", frames_per_segment=(4, 9), points=96)
+
+
+@pytest.mark.clause("LOADER-2", "LOADER-3")
+def test_items_of_a_converted_root_take_points_of_their_own_samples_cloud(adapter, converted_root):
+    """Every item of a converted root: its points come from the cloud of its own sample, never from the cloud of
+    another sample of the same file (the first one's, read once per file as a segment's is)."""
+    root, written = converted_root
+    ds = dataset(adapter, root, layout="converted")
+    items = Items.of(adapter)
+    frames = Frames(kit_frames(written))
+    assert len(ds) == written["num_frames"], f"expected a dataset of the {written['num_frames']} converted samples, found {len(ds)}"
+    wrong = []
+    for i in range(len(ds)):
+        item = ds[i]
+        j, off = frames.find(items.pose(item, f"item {i}").astype(np.float64))
+        assert off < 1e-5, (f"item {i}: expected the hand_pose of a sample of the root; its translation and qpos differ from "
+                            f"every sample's (the nearest, sample {j}, by {off:.3g})")
+        pts = items.points(item, f"item {i}").astype(np.float64)
+        cloud = frames.frames[j]["object_points"]
+        dist = np.min(np.linalg.norm(pts[:, None, :] - cloud[None], axis=2), axis=1)
+        if dist.max() >= 1e-5:
+            wrong.append((i, j, float(dist.max())))
+    assert not wrong, (
+        f"{len(wrong)} of {len(ds)} items of a converted root (a cloud per sample) hold points that are not of their own "
+        f"sample's cloud: " + ", ".join(f"item {i} (sample {j}) off by {d:.3g} m" for i, j, d in wrong[:5])
+        + ". Each sample of a converted file has its own cloud, obj_pc[i]; pairing every sample with the file's first cloud "
+        "gives this")
