@@ -399,3 +399,18 @@ def test_float32_arrays_are_read(adapter, tmp_path, layout):
     path = rawfiles.save(tmp_path / RELATIVE[layout], arrays)
     stored = rawfiles.read_raw(path)  # the kit's reading: the float32 values, as float64
     ah.assert_same_samples(stored, read(adapter, path), FIELDS, f"{layout} file of float32 arrays")
+
+
+@pytest.mark.clause("LAYOUT-5")
+def test_each_converted_sample_is_read_with_its_own_cloud(adapter, tmp_path):
+    require(adapter, "read:converted")
+    # three samples of three different clouds in one file: a reader that shifts, shares or broadcasts
+    # the per-sample cloud (obj_pc[i + 1], obj_pc[0]) gives a sample another sample's object
+    rng = np.random.default_rng(12)
+    samples = [{**s, "object_points": s["object_points"] + 0.05 * k, "contact_labels": rng.uniform(0.0, 1.0, 16)}
+               for k, s in enumerate(synth.make_segment("driller", 3, 16, rng))]
+    path = rawfiles.save(tmp_path / "driller" / "converted_data.npz", rawfiles.to_arrays(samples, "converted")[0])
+    got = adapter.read_file(path)
+    assert len(got) == 3, f"converted file {path} of 3 samples: expected 3 samples, found {len(got)}"
+    for i, (want, sample) in enumerate(zip(samples, got)):
+        ah.assert_same_sample(want, sample, ["object_points", "contact_labels"], f"converted file {path}, sample {i} (obj_pc[{i}])")
