@@ -231,3 +231,16 @@ def test_frames_sharing_part_of_the_hand_pose_are_not_duplicates(adapter, tmp_pa
     rawfiles.save(tmp_path / "driller" / "0.npz", arrays)
     dups = with_code(check(adapter, tmp_path), "DUPLICATE_FRAMES")
     assert not dups, f"frames that share only {' and '.join(keys)} are not duplicate frames; found {dups}"
+
+
+@pytest.mark.clause("CHECK-2", "CHECK-7")
+@pytest.mark.parametrize("layout", ["realdex-segment", "realdex-frame"])
+def test_placeholders_of_missing_fields_are_not_checked(adapter, tmp_path, layout):
+    # converted samples (no object pose) written as a RealDex layout: the pose is NaN and named in missing_fields
+    samples = [{**s, "object_transl": None, "object_orient": None}
+               for s in synth.make_segment("driller", 4, 64, np.random.default_rng(9))]
+    for arrays, path in zip(rawfiles.to_arrays(samples, layout), rawfiles.file_paths(tmp_path, layout, "driller", 4)):
+        rawfiles.save(path, arrays)
+    found = with_code(check(adapter, tmp_path), "NON_FINITE")
+    assert not found, (f"the NaN under a key that missing_fields names is the placeholder of an absent field, not a "
+                       f"non-finite value: expected no NON_FINITE for {layout} files without an object pose, found {found}")

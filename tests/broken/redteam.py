@@ -226,6 +226,17 @@ class ContactsOfTheFirstSample(_ReaderBug):
         return replace(d, contact_labels=np.repeat(d.contact_labels[:1], len(d.contact_labels), axis=0))
 
 
+class ScaleOfTheFirstSample(_ReaderBug):
+    """Reads object_scales as one number per file (``float(object_scales[0])``), as if every sample shared the mesh."""
+
+    name = "broken-scale-of-the-first-sample"
+
+    def alter(self, d):
+        if d.object_scale is None or not len(d.object_scale):
+            return d
+        return replace(d, object_scale=np.full(len(d.object_scale), d.object_scale[0]))
+
+
 class SegmentWriterOneObjectPose(ReferenceAdapter):
     """Writes a segment's object pose once, from its first frame, as it writes its one cloud."""
 
@@ -459,6 +470,30 @@ class ZeroOrientationOnAnyFrame(ReferenceAdapter):
             return super().check_root(root, num_points)
 
 
+class ChecksPlaceholders(_Bug):
+    """Checks the arrays as stored, without reading missing_fields: the NaN placeholder of a field a
+    conversion could not fill (an object pose of converted data written as a RealDex layout) is NON_FINITE."""
+
+    name = "broken-checks-placeholders"
+
+    @contextmanager
+    def _bug(self):
+        with _patched(layouts, _missing=lambda arrays, path: set()):
+            yield
+
+    def read_file(self, path):  # only the checks are broken
+        return ReferenceAdapter.read_file(self, path)
+
+    def read_root(self, root, layout=None):
+        return ReferenceAdapter.read_root(self, root, layout)
+
+    def inspect_root(self, root):
+        return ReferenceAdapter.inspect_root(self, root)
+
+    def make_dataset(self, root, layout=None, num_points=1024, point_sampling="random", seed=0):
+        return ReferenceAdapter.make_dataset(self, root, layout, num_points, point_sampling, seed)
+
+
 class CloudTooSmallAtEqual(ReferenceAdapter):
     """Calls a cloud of exactly num_points too small (``<=`` for ``<``)."""
 
@@ -586,7 +621,9 @@ DUPLICATES_BY_QPOS_ONLY = DuplicatesByQposOnly()
 DUPLICATES_WITHIN_FILE_ONLY = DuplicatesWithinFileOnly()
 ZERO_ORIENTATION_ON_ANY_FRAME = ZeroOrientationOnAnyFrame()
 CONTACTS_OF_THE_FIRST_SAMPLE = ContactsOfTheFirstSample()
+SCALE_OF_THE_FIRST_SAMPLE = ScaleOfTheFirstSample()
 SEGMENT_WRITER_ONE_OBJECT_POSE = SegmentWriterOneObjectPose()
+CHECKS_PLACEHOLDERS = ChecksPlaceholders()
 CLOUD_TOO_SMALL_AT_EQUAL = CloudTooSmallAtEqual()
 JOINT_LIMITS_WITHOUT_SLACK = JointLimitsWithoutSlack()
 DUPLICATES_BY_FILE_HASH = DuplicatesByFileHash()
