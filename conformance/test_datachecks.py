@@ -244,3 +244,25 @@ def test_placeholders_of_missing_fields_are_not_checked(adapter, tmp_path, layou
     found = with_code(check(adapter, tmp_path), "NON_FINITE")
     assert not found, (f"the NaN under a key that missing_fields names is the placeholder of an absent field, not a "
                        f"non-finite value: expected no NON_FINITE for {layout} files without an object pose, found {found}")
+
+
+@pytest.mark.clause("CHECK-6")
+def test_disagreeing_sample_counts_of_a_converted_file(adapter, tmp_path):
+    samples = synth.make_segment("driller", 6, 64, np.random.default_rng(10), contacts=True)
+    arrays = rawfiles.to_arrays(samples, "converted")[0]
+    arrays = {**arrays, "obj_pc": arrays["obj_pc"][:5]}
+    del arrays["num_samples"]
+    bad = rawfiles.save(tmp_path / "driller" / "converted_data.npz", arrays)
+    found = with_code(check(adapter, tmp_path), "FRAME_COUNT_MISMATCH")
+    assert found and found[0]["path"] == str(bad), f"{bad} (hand_poses 6 samples, obj_pc 5) must give FRAME_COUNT_MISMATCH: {found}"
+    assert "5" in found[0]["message"] and "6" in found[0]["message"], f"the finding must give both lengths: {found[0]['message']!r}"
+
+
+@pytest.mark.clause("CHECK-3")
+def test_all_zero_hand_rotations_of_a_converted_file_are_an_error(adapter, tmp_path):
+    # the converted layout has no object pose, but its hand rotations can fall back to zeros like any other
+    samples = [{**s, "hand_orient": np.zeros(3)} for s in synth.make_segment("driller", 6, 64, np.random.default_rng(11))]
+    rawfiles.save(tmp_path / "driller" / "converted_data.npz", rawfiles.to_arrays(samples, "converted")[0])
+    zero = with_code(check(adapter, tmp_path), "ZERO_ORIENTATION")
+    assert zero and "hand_orient" in zero[0]["message"], (
+        f"a converted file whose every hand rotation is zero must give ZERO_ORIENTATION naming hand_orient: {zero}")

@@ -51,6 +51,8 @@ CASES = [
     ("DUPLICATES_BY_FILE_HASH", (CHECKS,), "duplicate", {"CHECK-5"}),  # new
     ("ZERO_ORIENTATION_ON_ANY_FRAME", (CHECKS,), "zero_orientations", {"CHECK-3"}),
     ("CHECKS_PLACEHOLDERS", (CHECKS,), "placeholders_of_missing", {"CHECK-2", "CHECK-7"}),  # new
+    ("MISMATCH_ONLY_OF_REALDEX_FILES", (CHECKS,), "disagreeing", {"CHECK-6"}),  # new
+    ("ZERO_CHECK_SKIPS_CONVERTED", (CHECKS,), "zero", {"CHECK-3"}),  # new
     ("CLOUD_TOO_SMALL_AT_EQUAL", (CHECKS,), "smaller_than", {"CHECK-1"}),
     ("JOINT_LIMITS_WITHOUT_SLACK", (CHECKS,), "clean_data", {"CHECK-4"}),
     # training and learning (chapters 11 and 14)
@@ -65,10 +67,10 @@ def test_suite_rejects_broken_adapter(name, modules, select, clauses):
 
 
 NEW = ("its_own_cloud or every_field_held or within_a_file or part_of_the_hand_pose or last_event_is or "
-       "placeholders_of_missing")
+       "placeholders_of_missing or disagreeing_sample_counts or zero_hand_rotations_of_a_converted")
 
 
 def test_suite_passes_the_reference_on_the_red_teams_cases():
     run = run_suite("realdex_ref", LAYOUTS, CHECKS, LEARNING, extra=("-k", NEW))
-    assert run.returncode == 0 and len(run.passed()) >= 11 and not run.failed(), (
+    assert run.returncode == 0 and len(run.passed()) >= 13 and not run.failed(), (
         f"the reference must pass the red team's conformance cases:\n{run.describe()}")

@@ -494,6 +494,41 @@ class ChecksPlaceholders(_Bug):
         return ReferenceAdapter.make_dataset(self, root, layout, num_points, point_sampling, seed)
 
 
+class MismatchOnlyOfRealdexFiles(_Bug):
+    """Compares the frame counts of a RealDex file's arrays only: a converted file whose obj_pc is a row short is
+    just an invalid file, its cause unnamed."""
+
+    name = "broken-mismatch-only-of-realdex-files"
+
+    @contextmanager
+    def _bug(self):
+        original = datachecks.frame_count_mismatch
+
+        def mismatch(path):
+            return None if "hand_poses" in load_npz(Path(path)) else original(path)
+
+        with _patched(datachecks, frame_count_mismatch=mismatch):
+            yield
+
+
+class ZeroCheckSkipsConverted(_Bug):
+    """Looks for identity rotations only where there is an object pose (the RealDex layouts): a converted file
+    whose every hand rotation fell back to zeros passes."""
+
+    name = "broken-zero-check-skips-converted"
+
+    @contextmanager
+    def _bug(self):
+        original = datachecks.summarise
+
+        def summarise(d):
+            out = original(d)
+            return {**out, "zero": {}} if d.layout == "converted" else out
+
+        with _patched(datachecks, summarise=summarise):
+            yield
+
+
 class CloudTooSmallAtEqual(ReferenceAdapter):
     """Calls a cloud of exactly num_points too small (``<=`` for ``<``)."""
 
@@ -624,6 +659,8 @@ CONTACTS_OF_THE_FIRST_SAMPLE = ContactsOfTheFirstSample()
 SCALE_OF_THE_FIRST_SAMPLE = ScaleOfTheFirstSample()
 SEGMENT_WRITER_ONE_OBJECT_POSE = SegmentWriterOneObjectPose()
 CHECKS_PLACEHOLDERS = ChecksPlaceholders()
+MISMATCH_ONLY_OF_REALDEX_FILES = MismatchOnlyOfRealdexFiles()
+ZERO_CHECK_SKIPS_CONVERTED = ZeroCheckSkipsConverted()
 CLOUD_TOO_SMALL_AT_EQUAL = CloudTooSmallAtEqual()
 JOINT_LIMITS_WITHOUT_SLACK = JointLimitsWithoutSlack()
 DUPLICATES_BY_FILE_HASH = DuplicatesByFileHash()
