@@ -38,6 +38,8 @@ CASES = [
     ("SAME_ORDER_EVERY_EPOCH", (BATCH,), "shuffle_is_reproducible", {"BATCH-7"}),
     ("CONTIGUOUS_RANK_SPLIT", (BATCH,), "without_shuffle", {"BATCH-7"}),
     ("DROPS_SHORT_LAST_BATCH", (BATCH,), "planned_number or every_sample_is_seen or user_case", {"BATCH-2", "BATCH-3", "BATCH-9"}),
+    ("REFUSES_THE_MINIMUM_ITSELF", (BATCH,), "below_the_minimum or user_case", {"BATCH-8", "BATCH-9"}),
+    ("LOADER_IGNORES_SET_EPOCH", (LOADER,), "follow_the_plan", {"LOADER-5"}),
     ("LOADER_DROPS_SHORT_LAST_BATCH", (LOADER,), "follow_the_plan or cover", {"LOADER-5", "LOADER-9"}),
     ("UNSEEDED_POINT_SAMPLING", (LOADER,), "same_batches", {"LOADER-6"}),
     ("SAMPLES_POINTS_WITH_REPLACEMENT", (LOADER,), "points_of_its_cloud", {"LOADER-3"}),

@@ -334,6 +334,15 @@ class DropsShortLastBatch(ReferenceAdapter):
         return [b for b in batches if len(b) == batch_size]
 
 
+class RefusesTheMinimumItself(ReferenceAdapter):
+    """Refuses a plan that gives exactly the minimum number of batches (``<=`` for ``<``)."""
+
+    name = "broken-refuses-the-minimum-itself"
+
+    def check_plan(self, num_samples, batch_size, world_size, drop_last, min_batches=1):
+        return super().check_plan(num_samples, batch_size, world_size, drop_last, max(min_batches, 0) + 1)
+
+
 # ---------------------------------------------------------------- the loader (chapter 8)
 
 class LoaderDropsShortLastBatch(ReferenceAdapter):
@@ -346,6 +355,18 @@ class LoaderDropsShortLastBatch(ReferenceAdapter):
         sampler = loader.sampler
         full = sampler.batches
         sampler.batches = lambda: [b for b in full() if len(b) == batch_size]
+        return loader
+
+
+class LoaderIgnoresSetEpoch(ReferenceAdapter):
+    """Its loader's set_epoch reaches the dataset (new points) but not the sampler: every epoch has epoch 0's order,
+    the DistributedSampler bug of a loop that never calls ``sampler.set_epoch``."""
+
+    name = "broken-loader-ignores-set-epoch"
+
+    def make_loader(self, dataset, batch_size, world_size=1, rank=0, drop_last=False, seed=0, shuffle=True, num_workers=0):
+        loader = super().make_loader(dataset, batch_size, world_size, rank, drop_last, seed, shuffle, num_workers)
+        loader.set_epoch = lambda epoch: loader.dataset.set_epoch(epoch)
         return loader
 
 
@@ -646,6 +667,8 @@ SAME_ORDER_EVERY_EPOCH = SameOrderEveryEpoch()
 CONTIGUOUS_RANK_SPLIT = ContiguousRankSplit()
 DROPS_SHORT_LAST_BATCH = DropsShortLastBatch()
 LOADER_DROPS_SHORT_LAST_BATCH = LoaderDropsShortLastBatch()
+REFUSES_THE_MINIMUM_ITSELF = RefusesTheMinimumItself()
+LOADER_IGNORES_SET_EPOCH = LoaderIgnoresSetEpoch()
 UNSEEDED_POINT_SAMPLING = UnseededPointSampling()
 SAMPLES_POINTS_WITH_REPLACEMENT = SamplesPointsWithReplacement()
 RESUMES_AT_EPOCH_START = ResumesAtEpochStart()
