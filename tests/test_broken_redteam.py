@@ -22,6 +22,7 @@ CASES = [
     ("DROPS_LAST_FRAME", (LAYOUTS,), "segment_of_t_frames or realistic_segment", {"LAYOUT-3", "LAYOUT-6"}),
     ("SWAPS_FFJ4_FFJ3", (SAMPLE,), "joint_order", {"SAMPLE-2"}),
     ("MJCF_JOINT_ORDER", (SAMPLE,), "joint_order", {"SAMPLE-2"}),
+    ("MJCF_FLIPPED_AXES", (SAMPLE,), "joint_order", {"SAMPLE-2"}),
     ("OBJECT_TRANSL_FROM_HAND", (SAMPLE, EQUIV), "world_metres or another_writer", {"SAMPLE-5", "EQUIV-2"}),
     ("READS_AXIS_ANGLE_AS_EULER", (SAMPLE,), "half_turn_is_read_as_the_same", {"SAMPLE-3"}),
     ("FOLDS_WITHOUT_FLIPPING_THE_AXIS", (SAMPLE,), "half_turn_is_read_as_the_same", {"SAMPLE-3"}),

@@ -112,6 +112,18 @@ class MjcfJointOrder(_ReaderBug):
         return replace(d, qpos=d.qpos[:, self.ORDER])
 
 
+class MjcfFlippedAxes(_ReaderBug):
+    """Moves qpos into the simulation's convention without saying so: the axes MJCF flips (FFJ4, MFJ4, THJ2) negated."""
+
+    name = "broken-mjcf-flipped-axes"
+    FLIPPED = [0, 4, 20]
+
+    def alter(self, d):
+        q = d.qpos.copy()
+        q[:, self.FLIPPED] *= -1.0
+        return replace(d, qpos=q)
+
+
 class ObjectTranslFromHand(_ReaderBug):
     """Fills object_transl from hand_transl (a copy-pasted key): the object sits in the hand's position."""
 
@@ -654,6 +666,7 @@ def _event(line: str):
 DROPS_LAST_FRAME = DropsLastFrame()
 SWAPS_FFJ4_FFJ3 = SwapsFfj4Ffj3()
 MJCF_JOINT_ORDER = MjcfJointOrder()
+MJCF_FLIPPED_AXES = MjcfFlippedAxes()
 OBJECT_TRANSL_FROM_HAND = ObjectTranslFromHand()
 READS_AXIS_ANGLE_AS_EULER = ReadsAxisAngleAsEuler()
 FOLDS_WITHOUT_FLIPPING_THE_AXIS = FoldsWithoutFlippingTheAxis()
