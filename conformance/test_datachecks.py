@@ -178,3 +178,91 @@ def test_disagreeing_frame_counts(adapter, tmp_path):
     found = with_code(check(adapter, tmp_path), "FRAME_COUNT_MISMATCH")
     assert found and found[0]["path"] == str(bad), f"{bad} (hand_transl 10 frames, others 12) must give FRAME_COUNT_MISMATCH: {found}"
     assert "10" in found[0]["message"] and "12" in found[0]["message"], f"the finding must give both lengths: {found[0]['message']!r}"
+
+
+@pytest.mark.clause("CHECK-2")
+@pytest.mark.parametrize("layout, key, field", [
+    ("realdex-segment", "object_orient", "object_orient"),
+    ("realdex-segment", "object_colors", "object_colors"),
+    ("converted", "contact_labels", "contact_labels"),
+    ("converted", "object_scales", "object_scale"),
+])
+def test_non_finite_values_of_every_field_held_are_named(adapter, tmp_path, layout, key, field):
+    # the fields a model may not train on are data too: a NaN object rotation or colour is a broken file
+    samples = synth.make_segment("driller", 6, 64, np.random.default_rng(8), contacts=layout == "converted")
+    arrays = rawfiles.to_arrays(samples, layout)[0]
+    target = np.array(arrays[key], dtype=np.float64)
+    target.reshape(-1)[[1, 4]] = [np.nan, np.inf]
+    arrays[key] = target
+    path = rawfiles.save(rawfiles.file_paths(tmp_path, layout, "driller", 1)[0], arrays)
+    found = with_code(check(adapter, tmp_path), "NON_FINITE")
+    named = [f for f in found if any(name in f["message"] for name in {key, field, field.replace("_", " ")})]
+    assert named, f"{layout} file {path}: 2 non-finite values of {key} must give a NON_FINITE finding naming {key}; found {found}"
+    assert str(path) == named[0]["path"] or str(path.parent) in named[0]["path"], f"the finding must name {path}: {named[0]}"
+
+
+def repeat_part_of_the_pose(arrays: dict[str, np.ndarray], keys: tuple[str, ...], frm: int, to: int) -> dict[str, np.ndarray]:
+    """The arrays with frame ``to`` taking ``keys`` of frame ``frm`` (a writable copy)."""
+    out = {k: np.array(v) for k, v in arrays.items()}
+    for key in keys:
+        out[key][to] = out[key][frm]
+    return out
+
+
+@pytest.mark.clause("CHECK-5")
+def test_a_frame_repeated_within_a_file_is_a_duplicate(adapter, tmp_path):
+    # a repeated frame, not a repeated file: a checker that hashes whole files never sees it
+    clean_root(tmp_path, files=1)
+    arrays = repeat_part_of_the_pose(segment_arrays(5), ("hand_transl", "hand_orient", "qpos"), 2, 7)
+    rawfiles.save(tmp_path / "driller" / "1.npz", arrays)
+    dups = with_code(check(adapter, tmp_path), "DUPLICATE_FRAMES")
+    total = sum(f.get("count") or 0 for f in dups)
+    assert dups and (total == 1 or "1 frame" in dups[0]["message"]), (
+        f"frame 7 of driller/1.npz repeats the hand pose of its frame 2: expected one DUPLICATE_FRAMES frame, found {dups}")
+
+
+@pytest.mark.clause("CHECK-5")
+@pytest.mark.parametrize("keys", [("qpos",), ("hand_transl", "hand_orient")], ids=["qpos", "hand-transl-and-orient"])
+def test_frames_sharing_part_of_the_hand_pose_are_not_duplicates(adapter, tmp_path, keys):
+    # a grasp held while the arm moves repeats qpos alone; the hand pose is translation, rotation and qpos together
+    arrays = segment_arrays(6)
+    for to in range(1, 12):
+        arrays = repeat_part_of_the_pose(arrays, keys, 0, to)
+    rawfiles.save(tmp_path / "driller" / "0.npz", arrays)
+    dups = with_code(check(adapter, tmp_path), "DUPLICATE_FRAMES")
+    assert not dups, f"frames that share only {' and '.join(keys)} are not duplicate frames; found {dups}"
+
+
+@pytest.mark.clause("CHECK-2", "CHECK-7")
+@pytest.mark.parametrize("layout", ["realdex-segment", "realdex-frame"])
+def test_placeholders_of_missing_fields_are_not_checked(adapter, tmp_path, layout):
+    # converted samples (no object pose) written as a RealDex layout: the pose is NaN and named in missing_fields
+    samples = [{**s, "object_transl": None, "object_orient": None}
+               for s in synth.make_segment("driller", 4, 64, np.random.default_rng(9))]
+    for arrays, path in zip(rawfiles.to_arrays(samples, layout), rawfiles.file_paths(tmp_path, layout, "driller", 4)):
+        rawfiles.save(path, arrays)
+    found = with_code(check(adapter, tmp_path), "NON_FINITE")
+    assert not found, (f"the NaN under a key that missing_fields names is the placeholder of an absent field, not a "
+                       f"non-finite value: expected no NON_FINITE for {layout} files without an object pose, found {found}")
+
+
+@pytest.mark.clause("CHECK-6")
+def test_disagreeing_sample_counts_of_a_converted_file(adapter, tmp_path):
+    samples = synth.make_segment("driller", 6, 64, np.random.default_rng(10), contacts=True)
+    arrays = rawfiles.to_arrays(samples, "converted")[0]
+    arrays = {**arrays, "obj_pc": arrays["obj_pc"][:5]}
+    del arrays["num_samples"]
+    bad = rawfiles.save(tmp_path / "driller" / "converted_data.npz", arrays)
+    found = with_code(check(adapter, tmp_path), "FRAME_COUNT_MISMATCH")
+    assert found and found[0]["path"] == str(bad), f"{bad} (hand_poses 6 samples, obj_pc 5) must give FRAME_COUNT_MISMATCH: {found}"
+    assert "5" in found[0]["message"] and "6" in found[0]["message"], f"the finding must give both lengths: {found[0]['message']!r}"
+
+
+@pytest.mark.clause("CHECK-3")
+def test_all_zero_hand_rotations_of_a_converted_file_are_an_error(adapter, tmp_path):
+    # the converted layout has no object pose, but its hand rotations can fall back to zeros like any other
+    samples = [{**s, "hand_orient": np.zeros(3)} for s in synth.make_segment("driller", 6, 64, np.random.default_rng(11))]
+    rawfiles.save(tmp_path / "driller" / "converted_data.npz", rawfiles.to_arrays(samples, "converted")[0])
+    zero = with_code(check(adapter, tmp_path), "ZERO_ORIENTATION")
+    assert zero and "hand_orient" in zero[0]["message"], (
+        f"a converted file whose every hand rotation is zero must give ZERO_ORIENTATION naming hand_orient: {zero}")

@@ -460,3 +460,20 @@ def test_arrays_a_read_returned_are_the_callers(adapter, tmp_path, layout):
         f"read_file({path.name}) twice, the {changed} writable array(s) of the first read changed in place between them "
         f"({refused_} read-only): expected the second read to give what the first gave, found {len(again)} difference(s): "
         f"{again[:4]}. The arrays a read returns must be the caller's, not a cache's (LAYOUT-12)")
+
+
+@pytest.mark.clause("LAYOUT-5")
+def test_each_converted_sample_is_read_with_its_own_cloud(adapter, tmp_path):
+    require(adapter, "read:converted")
+    # three samples of three different clouds, contacts, scales and hands in one file: a reader that shifts,
+    # shares or broadcasts a per-sample row (obj_pc[i + 1], object_scales[0]) gives a sample another sample's data
+    rng = np.random.default_rng(12)
+    samples = [{**s, "object_points": s["object_points"] + 0.05 * k, "contact_labels": rng.uniform(0.0, 1.0, 16),
+                "object_scale": 1.0 + 0.25 * k, "hand_side": ("right", "left")[k % 2]}
+               for k, s in enumerate(synth.make_segment("driller", 3, 16, rng))]
+    path = rawfiles.save(tmp_path / "driller" / "converted_data.npz", rawfiles.to_arrays(samples, "converted")[0])
+    got = adapter.read_file(path)
+    assert len(got) == 3, f"converted file {path} of 3 samples: expected 3 samples, found {len(got)}"
+    for i, (want, sample) in enumerate(zip(samples, got)):
+        ah.assert_same_sample(want, sample, ["object_points", "contact_labels", "object_scale", "hand_side"],
+                              f"converted file {path}, sample {i} (row {i} of obj_pc, contact_labels, object_scales, hand_sides)")

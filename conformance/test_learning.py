@@ -274,3 +274,11 @@ def test_eight_samples_in_batches_of_four_memorised_without_a_parameter_count(ad
     losses = [1.2, 0.4, 0.05] + [0.01] * 22
     events = metrics_log(losses, the_plan=p, every=10, model=None, per_pass=2, ckpt_every=500, counts={"converted": 8})
     assert "RUN-MEMORISED" in learning_codes(adapter, write(tmp_path, events)), "expected RUN-MEMORISED"
+
+
+@pytest.mark.clause("LEARN-4")
+def test_a_non_finite_loss_at_the_last_event_is_a_finding(adapter, tmp_path):
+    """The loss overflows at the very last interval: a checker that leaves out the run's last events misses it."""
+    events = metrics_log(healthy_losses(29) + [None])
+    f = assert_only(adapter, tmp_path, events, "RUN-LOSS-NONFINITE")
+    assert f["line"] == line_of(events, event="metrics", iteration=30), f"expected the line of iteration 30, got {f}"
