@@ -440,3 +440,23 @@ def test_another_seed_trains_another_model(adapter: Any, root: Path, finished: d
     same = sorted(a) == sorted(b) and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
     assert not same, (f"expected runs with seed 0 and seed 1 to train different weights; after {EVERY} iterations "
                       f"all {len(a)} tensors are equal: the configuration's seed is not used")
+
+
+@pytest.mark.clause("RUNLOG-1")
+def test_the_run_log_is_on_disk_when_each_checkpoint_is_published(finished: dict[str, Any]) -> None:
+    """When a checkpoint is renamed to its name, every event logged before it is already in the file: a run killed
+    then (a kill -9 leaves no time to flush a buffer) keeps a log that says what it did up to that checkpoint."""
+    watch: FileWatch = finished["watch"]
+    log = os.path.abspath(finished["log"])
+    lines = Path(log).read_bytes().splitlines(keepends=True)
+    renamed_to = [dst for _, dst in watch.renamed]
+    for number, line in enumerate(lines):
+        e = json.loads(line)
+        if e["event"] != "checkpoint" or os.path.abspath(e["path"]) not in renamed_to:
+            continue  # TRAIN-6 speaks of a checkpoint not published by rename
+        before = sum(len(x) for x in lines[:number])
+        on_disk = watch.sizes_at_rename[renamed_to.index(os.path.abspath(e["path"]))].get(log)
+        assert on_disk is not None and on_disk >= before, (
+            f"expected the {number} events logged before the checkpoint of iteration {e['iteration']} ({before} bytes "
+            f"of {log}) on disk when it was published, found {on_disk} bytes: the log is buffered, not flushed line by "
+            "line, and a kill at that moment loses it")

@@ -425,3 +425,30 @@ CHECKS_NO_DECLARED_SIZE = ChecksNoDeclaredSize()
 NO_RATIO_CHECK = NoRatioCheck()
 NO_MEMBER_COUNT_LIMIT = NoMemberCountLimit()
 SKIPS_FOLDER_LINKS_QUIETLY = SkipsFolderLinksQuietly()
+
+
+def _buffered_write(self, event, **fields):
+    # one handle kept open for the run, written through Python's buffer, closed at run_end
+    import json
+    import time
+
+    from realdex_ref.runlog import _jsonable
+
+    record = {"event": event, "time": float(time.time()), **_jsonable(fields)}
+    if getattr(self, "_fh", None) is None:
+        self._fh = self.path.open("a", encoding="utf-8")
+    self._fh.write(json.dumps(record, allow_nan=False) + "\n")
+    if event == "run_end":
+        self._fh.close()
+        self._fh = None
+    return record
+
+
+class BuffersTheRunLog(_log_bug(write=_buffered_write)):
+    """Keeps the run log open for the whole run and writes through the file's buffer: nothing reaches the disk
+    before run_end, so a run killed mid-way leaves an empty log."""
+
+    name = "broken-buffers-the-run-log"
+
+
+BUFFERS_THE_RUN_LOG = BuffersTheRunLog()
