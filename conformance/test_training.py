@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -315,6 +316,14 @@ def test_resume_over_other_data_is_refused(adapter: Any, tmp_path: Path) -> None
         adapter.resume(str(out))
     for needed in (str(N), str(N + FRAMES)):
         assert needed in str(err.value), f"expected the refusal to give both sample counts ({N} and {N + FRAMES}), found: {err.value}"
+    # and over fewer samples: the run's second segment file and the new one gone (one segment of FRAMES left)
+    for extra in sorted(p for p in data.rglob("*.npz"))[1:]:
+        extra.unlink()
+    with pytest.raises(ValueError) as err:
+        adapter.resume(str(out))
+    for needed in (N, FRAMES):
+        assert re.search(rf"(?<!\d){needed}(?!\d)", str(err.value)), \
+            f"expected the refusal over fewer samples to give both sample counts ({N} and {FRAMES}), found: {err.value}"
 
 
 # --- TRAIN-12: scale-out -----------------------------------------------------------------------

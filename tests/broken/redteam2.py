@@ -452,3 +452,70 @@ class BuffersTheRunLog(_log_bug(write=_buffered_write)):
 
 
 BUFFERS_THE_RUN_LOG = BuffersTheRunLog()
+
+
+# --- added after the first runs ------------------------------------------------------------------------
+
+_write_atomic = checkpoint.write_atomic
+
+
+def _write_atomic_via_tmp(path, write):
+    # staged where temporary files go, then moved: the "rename" is a copy when /tmp is another file system
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    fd, tmp = tempfile.mkstemp(prefix="ckpt-")
+    with os.fdopen(fd, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    shutil.move(tmp, path)
+    return Path(path)
+
+
+class CheckpointStagedInTmp(_TrainerBug):
+    """Writes each checkpoint to a temporary file under the system's temporary folder, then moves it into place."""
+
+    name = "broken-checkpoint-staged-in-tmp"
+
+    def _bug(self):
+        return _patched(checkpoint, write_atomic=_write_atomic_via_tmp)
+
+
+_runlog_init = RunLog.__init__
+
+
+def _init_truncating(self, path, *args, **kwargs):
+    _runlog_init(self, path, *args, **kwargs)
+    self.path.write_text("", encoding="utf-8")  # opened with "w": each segment starts a fresh log
+
+
+class RewritesTheLogOnResume(_log_bug(__init__=_init_truncating)):
+    """Opens the run log for writing, not appending: a resumed segment replaces the one before it."""
+
+    name = "broken-rewrites-the-log-on-resume"
+
+
+class ResumeRefusesOnlyMoreSamples(ReferenceAdapter):
+    """Refuses a resume over more samples than the checkpoint's ("the position would run off the end"), but
+    resumes over fewer: the pass goes on over other data."""
+
+    name = "broken-resume-refuses-only-more-samples"
+
+    def resume(self, out):
+        def change(state):
+            config = trainer.make_config(**{k: v for k, v in state["config"].items() if k != "root"})
+            now = len(trainer.open_dataset(state["config"]["root"], config))
+            if now < state["plan"]["num_samples"]:
+                state["plan"] = {**state["plan"], "num_samples": now}
+            return state
+
+        with _patched(checkpoint, resume_point=_resume_point_with(change)):
+            return super().resume(out)
+
+
+CHECKPOINT_STAGED_IN_TMP = CheckpointStagedInTmp()
+REWRITES_THE_LOG_ON_RESUME = RewritesTheLogOnResume()
+RESUME_REFUSES_ONLY_MORE_SAMPLES = ResumeRefusesOnlyMoreSamples()
