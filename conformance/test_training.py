@@ -469,3 +469,13 @@ def test_the_run_log_is_on_disk_when_each_checkpoint_is_published(finished: dict
             f"expected the {number} events logged before the checkpoint of iteration {e['iteration']} ({before} bytes "
             f"of {log}) on disk when it was published, found {on_disk} bytes: the log is buffered, not flushed line by "
             "line, and a kill at that moment loses it")
+
+
+@pytest.mark.clause("RUNLOG-1")
+def test_a_resume_appends_to_the_log_of_the_interrupted_segment(resumed: dict[str, Any]) -> None:
+    """The resumed run's log begins with the interrupted segment's events, unchanged: a resume appends, never rewrites."""
+    before, after = resumed["after_interrupt"], events(resumed["log"])
+    assert after[:len(before)] == before, (
+        f"expected the log after the resume to begin with the {len(before)} events of the interrupted segment, "
+        f"unchanged; found {len(after)} events beginning {[e['event'] for e in after[:4]]} (was "
+        f"{[e['event'] for e in before[:4]]})")

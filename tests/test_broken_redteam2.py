@@ -26,12 +26,15 @@ CASES = [
     ("CHECKPOINT_BEFORE_THE_STEP", (TRAINING,), RESUME, {"TRAIN-7"}),
     ("REFUSES_ONLY_A_FOLDER_WITH_A_LOG", (TRAINING,), "checkpoints_alone", {"TRAIN-10"}),  # new
     ("FINAL_CHECKPOINT_ONLY_AT_A_PASS_END", (TRAINING,), "cut_by_max_iterations", {"TRAIN-4", "RUNLOG-4"}),  # new
+    ("CHECKPOINT_STAGED_IN_TMP", (TRAINING,), "published_by_rename", {"TRAIN-6"}),
+    ("RESUME_REFUSES_ONLY_MORE_SAMPLES", (TRAINING,), "over_other_data", {"TRAIN-11"}),  # new
     # the run log the trainer writes (chapter 10, through chapter 11's runs)
     ("INTERRUPTED_LOGGED_COMPLETED", (TRAINING,), "interruption_saves", {"TRAIN-9"}),
     ("ALREADY_COMPLETE_LOGGED_COMPLETED", (TRAINING,), "finished_run_does_nothing", {"TRAIN-8"}),
     ("EPOCH_END_BEFORE_THE_LAST_STEP", (TRAINING,), "iterations_done", {"RUNLOG-3"}),  # new
     ("SAMPLES_SEEN_COUNTS_PADDING", (TRAINING,), "planned_batches", {"TRAIN-3"}),
     ("BUFFERS_THE_RUN_LOG", (TRAINING,), "on_disk_when", {"RUNLOG-1"}),  # new
+    ("REWRITES_THE_LOG_ON_RESUME", (TRAINING,), "appends_to_the_log or resume_continues", {"RUNLOG-1", "TRAIN-7"}),
     # hostile files (chapter 13)
     ("ALLOCATES_THE_DECLARED_SHAPE", (ROBUSTNESS,), "announced_size", {"SAFE-4"}),
     ("CHECKS_NO_DECLARED_SIZE", (ROBUSTNESS,), "bomb", {"SAFE-11"}),
@@ -46,7 +49,8 @@ def test_suite_rejects_broken_adapter(name, modules, select, clauses):
     assert_rejected(f"tests.broken.redteam2:{name}", modules, clauses, extra=TRIAGE + ("-k", select))
 
 
-NEW = "another_seed or checkpoints_alone or cut_by_max_iterations or iterations_done or on_disk_when or bomb"
+NEW = ("another_seed or checkpoints_alone or cut_by_max_iterations or iterations_done or on_disk_when or "
+       "appends_to_the_log or over_other_data or bomb")
 
 
 @pytest.mark.parametrize("impl", ["realdex_ref", "tests.foreign.plain_trainer_adapter"], ids=["reference", "foreign-trainer"])
