@@ -260,19 +260,15 @@ class EpochEndBeforeTheLastStep(_log_bug(epoch_end=_epoch_end_before_last_step))
     name = "broken-epoch-end-before-the-last-step"
 
 
-class SamplesSeenCountsPadding(_TrainerBug):
+class SamplesSeenCountsPadding(ReferenceAdapter):
     """Counts samples_seen as batches × batch_size: a short last batch is counted as a full one."""
 
     name = "broken-samples-seen-counts-padding"
 
-    @contextmanager
-    def _bug(self):
-        yield
-
     def train(self, root, out, config):
         _padded_samples_seen.batch_size = int(config["batch_size"])
         with _patched(RunLog, epoch_end=_padded_samples_seen):
-            return ReferenceAdapter.train(self, root, out, config)
+            return super().train(root, out, config)
 
 
 def _final_only_at_a_pass_end(self, iteration, path, final=False):
