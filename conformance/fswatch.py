@@ -28,6 +28,9 @@ class FileWatch:
         self.opened: list[tuple[str, str, bool]] = []  # (absolute path, mode or flags, appends)
         self.renamed: list[tuple[str, str]] = []  # (absolute source, absolute destination)
         self.changed: list[str] = []  # other changes, described
+        # at each rename, the size on disk of every file opened for writing so far (None: gone), in the order of
+        # `renamed`: what a kill at that moment would leave of them (RUNLOG-1: a run log is flushed line by line)
+        self.sizes_at_rename: list[dict[str, int | None]] = []
 
     def writes(self) -> list[str]:
         """Everything seen, described for an assertion message."""
@@ -51,6 +54,7 @@ class FileWatch:
                 watch.opened.append((path, str(mode or flags), appends))
         elif event in ("os.rename", "os.link") and len(args) >= 2:
             watch.renamed.append((os.path.abspath(os.fsdecode(args[0])), os.path.abspath(os.fsdecode(args[1]))))
+            watch.sizes_at_rename.append({p: _size(p) for p in dict.fromkeys(p for p, _, _ in watch.opened)})
         elif event in _CHANGES:
             watch.changed.append(f"{event}{tuple(os.fsdecode(a) if isinstance(a, bytes) else a for a in args[:2])}")
 
@@ -63,6 +67,13 @@ class FileWatch:
 
     def __exit__(self, *exc: Any) -> None:
         FileWatch.active = None
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
 
 
 def tree(folder: Path) -> dict[str, tuple]:

@@ -387,6 +387,26 @@ def _many_members_bytes() -> bytes:
     return buf.getvalue()
 
 
+def _many_empty_members(folder: Path) -> Path:
+    """60,000 stored members of no bytes (5.8 MB of zip headers): each is modest, their directory is not."""
+    return put(folder, _many_empty_members_bytes())
+
+
+@lru_cache(maxsize=None)
+def _many_empty_members_bytes(n: int = 60_000) -> bytes:
+    local, central, offset = [], [], 0  # written by hand: zipfile takes seconds for this many members
+    for i in range(n):
+        name = b"m%05d.npy" % i
+        head = struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0x21, 0, 0, 0, len(name), 0) + name
+        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, 0, 0, 0, len(name), 0, 0, 0,
+                                   0, 0, offset) + name)
+        local.append(head)
+        offset += len(head)
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(directory), offset, 0)
+    return b"".join(local) + directory + end
+
+
 def _bare_npy_enormous(folder: Path) -> Path:
     """A 192-byte bare .npy named .npz whose header announces 10^12 float64 (7 TiB)."""
     return put(folder, npy_header("<f8", (10**12,)) + b"\x00" * 64)
@@ -488,6 +508,7 @@ FILE_CASES: list[Case] = [
     # bzip2 is slow to write: just above the 32 MiB floor
     _seg("zip-bzip2-bomb", _bomb("object_points", zipfile.ZIP_BZIP2, 34 * 2**20), "object_points"),
     _seg("zip-many-members-bomb", _many_members_bomb),
+    _seg("zip-many-empty-members", _many_empty_members),
     _seg("zip-member-alias", _alias_members, "qpos"),
     _seg("zip-directory-swallows-members", _directory_swallows_members),
     # things that only unpickling could read: refused, never run

@@ -35,7 +35,7 @@ PICKLES = [c for c in malformed.CASES if "pickle" in c.id]
 BOMBS = ["zip-member-declared-size-enormous", "npy-header-shape-enormous", "npy-header-shape-lies", "npy-data-truncated"]
 # bombs that inflate for real, and headers that announce what no buffer may be set aside for (SAFE-11)
 INFLATION_BOMBS = ["file-bare-npy-enormous-header", "npy-dtype-zero-itemsize", "zip-deflate-bomb", "zip-bzip2-bomb",
-                   "zip-many-members-bomb"]
+                   "zip-many-members-bomb", "zip-many-empty-members"]
 SILENT_CHOICES = ["zip-member-alias", "zip-directory-swallows-members", "zip-member-duplicated"]
 WALKS = [c for c in malformed.ROOT_CASES if c.code in ("UNREADABLE_FOLDER", "FOLDER_LINK_SKIPPED")
          or c.id == "root-linked-folder-is-read"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -168,10 +169,16 @@ def test_passes_draw_the_planned_batches(adapter: Any, root: Path, tmp_path: Pat
     assert ends[0]["samples_seen"] == samples, f"expected {samples} samples drawn, found {ends[0]['samples_seen']}"
 
 
+@pytest.fixture(scope="module")
+def cut_short(adapter: Any, root: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The events of a run of CONFIG cut by max_iterations 7, in mid-pass (pass 1, its second batch)."""
+    out = tmp_path_factory.mktemp("cut_short") / "run"
+    return events(adapter.train(str(root), str(out), {**CONFIG, "passes": None, "max_iterations": 7}))
+
+
 @pytest.mark.clause("TRAIN-3")
-def test_max_iterations_ends_the_run(adapter: Any, root: Path, tmp_path: Path) -> None:
-    log = adapter.train(str(root), str(tmp_path / "run"), {**CONFIG, "passes": None, "max_iterations": 7})
-    evs = events(log)
+def test_max_iterations_ends_the_run(cut_short: list[dict[str, Any]]) -> None:
+    evs = cut_short
     end = evs[-1]
     assert end["event"] == "run_end" and end["reason"] == "max-iterations" and end["iteration"] == 7, \
         f"expected run_end max-iterations at iteration 7, found {end}"
@@ -309,6 +316,14 @@ def test_resume_over_other_data_is_refused(adapter: Any, tmp_path: Path) -> None
         adapter.resume(str(out))
     for needed in (str(N), str(N + FRAMES)):
         assert needed in str(err.value), f"expected the refusal to give both sample counts ({N} and {N + FRAMES}), found: {err.value}"
+    # and over fewer samples: the run's second segment file and the new one gone (one segment of FRAMES left)
+    for extra in sorted(p for p in data.rglob("*.npz"))[1:]:
+        extra.unlink()
+    with pytest.raises(ValueError) as err:
+        adapter.resume(str(out))
+    for needed in (N, FRAMES):
+        assert re.search(rf"(?<!\d){needed}(?!\d)", str(err.value)), \
+            f"expected the refusal over fewer samples to give both sample counts ({N} and {FRAMES}), found: {err.value}"
 
 
 # --- TRAIN-12: scale-out -----------------------------------------------------------------------
@@ -366,3 +381,101 @@ def test_position_is_one_count_for_every_rank(distributed: list[dict[str, Any]])
     want = [(5, 2, 1), (6, 3, 0)]
     assert want == [(it, it // per_pass, it % per_pass) for it in (5, 6)], "the worked example above is wrong"
     assert found == want, f"2 ranks, {per_pass} batches per pass: expected (iteration, pass, position) {want}, found {found}"
+
+
+# --- red team, second round (issue 12) --------------------------------------------------------------
+
+@pytest.mark.clause("TRAIN-10")
+def test_new_run_into_a_folder_of_checkpoints_alone_is_refused(adapter: Any, root: Path, finished: dict[str, Any],
+                                                                tmp_path: Path) -> None:
+    """A folder whose run log was moved away (or never copied with it) still holds a run: its checkpoints."""
+    out = tmp_path / "run"
+    shutil.copytree(finished["out"], out)
+    log = out / Path(finished["log"]).name
+    log.unlink()
+    before = folder_state(out)
+    with pytest.raises(ValueError) as err:
+        adapter.train(str(root), str(out), dict(CONFIG))
+    assert str(out) in str(err.value) or out.name in str(err.value), \
+        f"expected the refusal to name the folder {out}, found: {err.value}"
+    after = folder_state(out)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"expected the checkpoints of the earlier run left as they were, found changed: {changed}"
+
+
+@pytest.mark.clause("RUNLOG-3", "TRAIN-2")
+def test_pass_events_carry_the_iterations_done(finished: dict[str, Any], resumed: dict[str, Any],
+                                               cut_short: list[dict[str, Any]]) -> None:
+    """epoch_start's iteration: those done before the pass (a resumed one: the resume's); epoch_end's: those done
+    after its last step. Passes of 5 iterations: pass p starts at 5p and ends at 5(p + 1); cut at 7, pass 1 ends at 7."""
+    per_pass = PER_PASS[True]
+    runs = {"the uninterrupted run": events(finished["log"]), "the interrupted and resumed run": events(resumed["log"]),
+            "the run cut at max_iterations 7": cut_short}
+    for what, evs in runs.items():
+        for seg in segments(evs):
+            resumed_at = (seg[0].get("resume") or {}).get("iteration")
+            ended_at = seg[-1]["iteration"] if seg[-1]["event"] == "run_end" else ITERATIONS
+            for e in seg:
+                if e["event"] == "epoch_start":
+                    want = {e["pass"] * per_pass} | ({resumed_at} if resumed_at is not None else set())
+                elif e["event"] == "epoch_end":
+                    want = {min((e["pass"] + 1) * per_pass, ended_at)}
+                else:
+                    continue
+                assert e["iteration"] in want, (
+                    f"{what}: expected {e['event']} of pass {e['pass']} at iteration {sorted(want)} (passes of "
+                    f"{per_pass} iterations), found {e['iteration']}: {e}")
+
+
+@pytest.mark.clause("TRAIN-4", "RUNLOG-4")
+def test_a_run_cut_by_max_iterations_ends_with_its_final_checkpoint(cut_short: list[dict[str, Any]]) -> None:
+    """Cut at 7 (ckpt_every 4): the checkpoint at 4, and the final one at 7, logged final: true, in mid-pass."""
+    got = [(e["iteration"], bool(e.get("final"))) for e in checkpoint_events(cut_short)]
+    assert got == [(4, False), (7, True)], (
+        f"expected the checkpoints (iteration, final) [(4, False), (7, True)] of a run cut at max_iterations 7, "
+        f"found {got}")
+
+
+@pytest.mark.clause("TRAIN-14")
+def test_another_seed_trains_another_model(adapter: Any, root: Path, finished: dict[str, Any], tmp_path: Path) -> None:
+    """seed 1 for 4 iterations against the uninterrupted run's (seed 0) checkpoint at 4: a trainer that never reads
+    `seed` gives the same weights (same-seed runs agreeing bit for bit is TRAIN-7's comparison)."""
+    log = adapter.train(str(root), str(tmp_path / "run"),
+                        {**CONFIG, "seed": 1, "passes": None, "max_iterations": EVERY})
+    other = [e for e in checkpoint_events(events(log)) if e["iteration"] == EVERY]
+    ours = [e for e in checkpoint_events(events(finished["log"])) if e["iteration"] == EVERY]
+    assert other and ours, f"expected a checkpoint at iteration {EVERY} in both runs, found {other} and {ours}"
+    a, b = adapter.checkpoint_weights(ours[0]["path"]), adapter.checkpoint_weights(other[0]["path"])
+    same = sorted(a) == sorted(b) and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
+    assert not same, (f"expected runs with seed 0 and seed 1 to train different weights; after {EVERY} iterations "
+                      f"all {len(a)} tensors are equal: the configuration's seed is not used")
+
+
+@pytest.mark.clause("RUNLOG-1")
+def test_the_run_log_is_on_disk_when_each_checkpoint_is_published(finished: dict[str, Any]) -> None:
+    """When a checkpoint is renamed to its name, every event logged before it is already in the file: a run killed
+    then (a kill -9 leaves no time to flush a buffer) keeps a log that says what it did up to that checkpoint."""
+    watch: FileWatch = finished["watch"]
+    log = os.path.abspath(finished["log"])
+    lines = Path(log).read_bytes().splitlines(keepends=True)
+    renamed_to = [dst for _, dst in watch.renamed]
+    for number, line in enumerate(lines):
+        e = json.loads(line)
+        if e["event"] != "checkpoint" or os.path.abspath(e["path"]) not in renamed_to:
+            continue  # TRAIN-6 speaks of a checkpoint not published by rename
+        before = sum(len(x) for x in lines[:number])
+        on_disk = watch.sizes_at_rename[renamed_to.index(os.path.abspath(e["path"]))].get(log)
+        assert on_disk is not None and on_disk >= before, (
+            f"expected the {number} events logged before the checkpoint of iteration {e['iteration']} ({before} bytes "
+            f"of {log}) on disk when it was published, found {on_disk} bytes: the log is buffered, not flushed line by "
+            "line, and a kill at that moment loses it")
+
+
+@pytest.mark.clause("RUNLOG-1")
+def test_a_resume_appends_to_the_log_of_the_interrupted_segment(resumed: dict[str, Any]) -> None:
+    """The resumed run's log begins with the interrupted segment's events, unchanged: a resume appends, never rewrites."""
+    before, after = resumed["after_interrupt"], events(resumed["log"])
+    assert after[:len(before)] == before, (
+        f"expected the log after the resume to begin with the {len(before)} events of the interrupted segment, "
+        f"unchanged; found {len(after)} events beginning {[e['event'] for e in after[:4]]} (was "
+        f"{[e['event'] for e in before[:4]]})")

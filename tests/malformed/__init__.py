@@ -102,6 +102,7 @@ REFERENCE = {
     'zip-deflate-bomb': ('DataError', 'decompression bomb'),
     'zip-bzip2-bomb': ('DataError', 'cannot be decompressed'),
     'zip-many-members-bomb': ('DataError', 'decompression bomb'),
+    'zip-many-empty-members': ('DataError', 'declares 60000 members'),
     'zip-member-alias': ('DataError', "expected one member for the key 'qpos'"),
     'zip-directory-swallows-members': ('DataError', "end record declares"),
     'root-folder-symlink-loop': ('RootWarning', 'already walked'),
