@@ -311,3 +311,26 @@ def test_a_segment_cloud_is_not_copied_per_frame(adapter, implementation, tmp_pa
         f"memory by {memprobe.mib(got.peak)} at its peak ({got.method}; {memprobe.mib(got.held)} still held) for "
         f"{memprobe.mib(unique)} of arrays in the files: expected at most 1.5 times that plus 16 MiB, {memprobe.mib(limit)}. "
         f"A float32 copy of the cloud per frame alone takes {memprobe.mib(per_frame_copy)}")
+
+
+
+@pytest.mark.clause("LOADER-12")
+@pytest.mark.feature("loader:state")
+def test_a_state_of_another_plan_is_refused_naming_what_differs(adapter, seg_root):
+    root, _ = seg_root
+    ds = dataset(adapter, root)
+    args = dict(batch_size=4, seed=3, shuffle=True, drop_last=not keep_last(adapter))
+    first = loader(adapter, ds, **args)
+    first.set_epoch(1)
+    next(iter(first))
+    state = first.state_dict()
+    changes = {"seed": 4, "shuffle": False, "batch_size": 2}
+    if keep_last(adapter):
+        changes["drop_last"] = True
+    for name, value in changes.items():
+        resumed = loader(adapter, ds, **dict(args, **{name: value}))
+        with pytest.raises(Exception) as info:
+            resumed.load_state_dict(state)
+        assert name in str(info.value), (
+            f"a state taken with {args} loaded into a loader with {name}={value!r}: expected a refusal that names "
+            f"{name!r}, found: {info.value!r}")

@@ -19,6 +19,8 @@ CASES = [
     ("tests.broken.dataroot:OBJECT_IS_THE_FOLDER", "conformance/test_dataroot.py", {"ROOT-2"}),
     ("tests.broken.dataroot:REFUSES_NAMES_NOT_UTF8", "conformance/test_dataroot.py", {"ROOT-1"}),
     ("tests.broken.dataroot:CACHES_BY_PATH", "conformance/test_dataroot.py", {"ROOT-12"}),
+    # found by mutation testing (docs/mutation.md)
+    ("tests.broken.batching:RESUMES_ANY_PLAN", "conformance/test_loader.py", {"LOADER-12"}),
 ]
 
 
