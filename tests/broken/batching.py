@@ -1,6 +1,8 @@
 """Broken adapters for chapter 7 (batching); the suite must reject each on the clause it breaks."""
 from __future__ import annotations
 
+import re
+
 from realdex_ref import batching
 from realdex_ref.adapter import ReferenceAdapter
 
@@ -88,3 +90,20 @@ class ResumesAnyPlan(ReferenceAdapter):
 
 
 RESUMES_ANY_PLAN = ResumesAnyPlan()
+
+
+class ProposesBatchSizeOne(ReferenceAdapter):
+    """A refusal proposes batch size 1, which always gives the most batches, not the largest that gives the
+    minimum (found by mutation testing)."""
+
+    name = "broken-proposes-batch-size-one"
+
+    def check_plan(self, num_samples, batch_size, world_size, drop_last, min_batches=1):
+        try:
+            return super().check_plan(num_samples, batch_size, world_size, drop_last, min_batches)
+        except batching.PlanError as exc:
+            raise batching.PlanError(re.sub(r"use batch size \d+ or smaller \(on the command line: --batch-size \d+\)",
+                                            "use batch size 1 (on the command line: --batch-size 1)", str(exc))) from None
+
+
+PROPOSES_BATCH_SIZE_ONE = ProposesBatchSizeOne()
