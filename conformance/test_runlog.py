@@ -393,3 +393,37 @@ def test_a_pass_redone_after_a_kill_counts_once(adapter, tmp_path):
     assert (it, it3) == (20, 30), f"the hand-made log must reach 20 before the kill and end at 30; found {it} and {it3}"
     got = codes(adapter, write(tmp_path, events))
     assert got == [], f"a run killed after pass 1 and resumed to its end, pass 1 logged twice: expected no finding, got {got}"
+
+
+def _interrupted_log() -> list[dict]:
+    body, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    return [run_start(T0, SMALL), *body, run_end(t, it, "interrupted")]
+
+
+def _fast_log() -> list[dict]:
+    timed = {**SMALL, "step_time": 10.0, "expected_seconds": 300.0, "expected_seconds_low": 150.0,
+             "expected_seconds_high": 600.0}
+    return [run_start(T0, timed), *clean_small(step=0.01)[1:]]
+
+
+def _wrong_counts_log() -> list[dict]:
+    events = clean_small()
+    events[0]["plan"] = {**SMALL, "checkpoints": 3}
+    return events
+
+
+@pytest.mark.clause("RUNLOG-17", "RUNLOG-6")
+@pytest.mark.parametrize("make, code", [
+    (wrong_layout_log, "RUN-WRONG-LAYOUT"), (empty_pass_log, "RUN-EMPTY-PASS"), (pass_jump_log, "RUN-PASS-JUMP"),
+    (_interrupted_log, "RUN-NOT-FINISHED"), (_fast_log, "RUN-TOO-FAST"), (_wrong_counts_log, "RUN-PLAN-MISMATCH"),
+], ids=["wrong-layout", "empty-pass", "pass-jump", "not-finished", "too-fast", "plan-mismatch"])
+def test_every_finding_has_a_known_code_a_message_and_a_line(adapter, tmp_path, make, code):
+    findings = adapter.check_run(path=write(tmp_path, make()))
+    assert code in [f.get("code") for f in findings], f"expected {code} among the findings, got {findings}"
+    for f in json.loads(json.dumps(findings)):
+        assert f["code"] in KNOWN_CODES, f"expected a code from chapter 10, got {f['code']!r} in {f}"
+        assert isinstance(f["message"], str) and f["message"].strip(), f"expected a non-empty message, got {f}"
+        assert f.get("line") is None or isinstance(f["line"], int), f"expected line int or None, got {f}"
+    if code == "RUN-PLAN-MISMATCH":  # the logged plan is on the run_start line, line 1 (RUNLOG-6)
+        lines = {f.get("line") for f in findings if f["code"] == code}
+        assert lines <= {None, 1}, f"expected RUN-PLAN-MISMATCH on line 1 (run_start, where the plan is), got {lines}"

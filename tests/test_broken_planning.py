@@ -18,6 +18,7 @@ CASES = [
     ("tests.broken.planning:IGNORES_PASS_JUMP", RUNLOG, {"RUNLOG-10"}),
     ("tests.broken.planning:TRUSTS_ONLY_LOG_LINES", RUNLOG, {"RUNLOG-9", "RUNLOG-13"}),
     ("tests.broken.planning:COMPARES_LOGGED_PASSES", RUNLOG, {"RUNLOG-2", "RUNLOG-15"}),
+    ("tests.broken.planning:LOSES_THE_MESSAGE", RUNLOG, {"RUNLOG-17"}),  # found by mutation testing
 ]
 
 

@@ -108,3 +108,17 @@ class ComparesLoggedPasses(ReferenceAdapter):
 
 
 COMPARES_LOGGED_PASSES = ComparesLoggedPasses()
+
+
+class LosesTheMessage(ReferenceAdapter):
+    """Adds a finding the way `v.add(code, line)` does when the message argument is forgotten: the line number
+    lands where the message goes, and the line is lost (found by mutation testing)."""
+
+    name = "broken-loses-the-message"
+
+    def check_run(self, path):
+        return [dict(f, message=f["line"], line=None) if f["code"] == "RUN-PASS-JUMP" else f
+                for f in super().check_run(path)]
+
+
+LOSES_THE_MESSAGE = LosesTheMessage()
