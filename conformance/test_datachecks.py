@@ -44,6 +44,7 @@ def check(adapter, root: Path, num_points: int = 64) -> list[dict]:
     for f in found:
         assert {"path", "code", "message"} <= set(f), f"a finding needs path, code and message (CHECK-7): {f}"
         assert f["code"] in CODES, f"unknown finding code {f['code']!r} (CHECK-7): {f}"
+        assert isinstance(f["message"], str) and f["message"].strip(), f"a finding's message is a non-empty str (CHECK-7): {f}"
         assert f.get("severity", "error") in ("error", "warning"), f"severity must be 'error' or 'warning': {f}"
     return found
 
@@ -178,3 +179,22 @@ def test_disagreeing_frame_counts(adapter, tmp_path):
     found = with_code(check(adapter, tmp_path), "FRAME_COUNT_MISMATCH")
     assert found and found[0]["path"] == str(bad), f"{bad} (hand_transl 10 frames, others 12) must give FRAME_COUNT_MISMATCH: {found}"
     assert "10" in found[0]["message"] and "12" in found[0]["message"], f"the finding must give both lengths: {found[0]['message']!r}"
+
+
+@pytest.mark.clause("CHECK-4", "CHECK-8")
+def test_joints_out_of_limits_are_counted_over_every_file_of_a_recording(adapter, tmp_path):
+    # one recording of 6 one-frame files, 4 of them with joint 0 above its limit: 4 frames in all, whether given
+    # as one finding for the recording (CHECK-8) or one per file
+    written = synth.write_root(tmp_path, "realdex-frame", objects=("driller",), segments_per_object=1,
+                               frames_per_segment=(6, 6), points=64)
+    paths = sorted(Path(f["path"]) for f in written["files"])
+    assert len(paths) == 6, f"expected 6 one-frame files, found {paths}"
+    for path in paths[:4]:
+        arrays = rawfiles.load(path)
+        arrays["qpos"] = np.clip(arrays["qpos"], LOWER, UPPER)
+        arrays["qpos"][..., 0] = UPPER[0] + 0.1
+        rawfiles.save(path, arrays, compressed=False)
+    out = with_code(check(adapter, tmp_path), "JOINT_OUT_OF_LIMITS")
+    total = sum(f.get("count") or 0 for f in out)
+    assert out and (total == 4 or (len(out) == 1 and "4" in out[0]["message"])), (
+        f"4 one-frame files of one recording with joint 0 beyond its limit: expected 4 frames counted, found {out}")
