@@ -22,6 +22,7 @@ CASES = [
     # found by mutation testing (docs/mutation.md)
     ("tests.broken.batching:RESUMES_ANY_PLAN", "conformance/test_loader.py", {"LOADER-12"}),
     ("tests.broken.batching:PROPOSES_BATCH_SIZE_ONE", "conformance/test_batching.py", {"BATCH-8"}),
+    ("tests.broken.dataroot:COUNTS_LIMITS_OF_THE_LAST_FILE", "conformance/test_datachecks.py", {"CHECK-4", "CHECK-8"}),
 ]
 
 

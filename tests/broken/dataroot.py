@@ -106,3 +106,28 @@ REFUSES_NAMES_NOT_UTF8 = RefusesNamesNotUtf8()
 
 
 CACHES_BY_PATH = CachesByPath()
+
+
+class CountsLimitsOfTheLastFile(ReferenceAdapter):
+    """Sums a recording's joints out of limits with `limits.get(None, 0)`: each file's count replaces the one
+    before, so a recording of one-frame files reports only its last file's frames (found by mutation testing)."""
+
+    name = "broken-counts-limits-of-the-last-file"
+
+    def check_root(self, root, num_points=1024):
+        from realdex_ref import datachecks
+
+        add = datachecks._Checker.add
+
+        def forgetful_add(checker, s):
+            before = {u: (checker.limits.get(u), checker.limit_frames.get(u)) for u in [s["unit"]]}
+            add(checker, s)
+            if "limits" in s and before[s["unit"]][0] is not None:
+                checker.limits[s["unit"]] = checker.limits[s["unit"]] - before[s["unit"]][0]
+                checker.limit_frames[s["unit"]] = s["limit_frames"]
+
+        with mock.patch.object(datachecks._Checker, "add", forgetful_add):
+            return super().check_root(root, num_points)
+
+
+COUNTS_LIMITS_OF_THE_LAST_FILE = CountsLimitsOfTheLastFile()
