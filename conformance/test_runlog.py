@@ -427,3 +427,16 @@ def test_every_finding_has_a_known_code_a_message_and_a_line(adapter, tmp_path, 
     if code == "RUN-PLAN-MISMATCH":  # the logged plan is on the run_start line, line 1 (RUNLOG-6)
         lines = {f.get("line") for f in findings if f["code"] == code}
         assert lines <= {None, 1}, f"expected RUN-PLAN-MISMATCH on line 1 (run_start, where the plan is), got {lines}"
+    if code == "RUN-WRONG-LAYOUT":  # what the log shows and the fix: the layout trained on and the one to train on
+        message = next(f["message"] for f in findings if f["code"] == code)
+        assert "converted" in message and "realdex-frame" in message, (
+            f"expected RUN-WRONG-LAYOUT to name the layout trained on (converted) and the larger one (realdex-frame), "
+            f"got {message!r}")
+
+
+@pytest.mark.clause("RUNLOG-16")
+def test_a_log_without_run_start_is_refused_naming_the_file(adapter, tmp_path):
+    path = write(tmp_path, clean_small()[1:], name="no-start.jsonl")
+    with pytest.raises(ValueError) as info:
+        adapter.check_run(path=path)
+    assert path.name in str(info.value), f"expected the refusal to name the file {path.name}: {info.value}"

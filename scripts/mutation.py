@@ -44,7 +44,7 @@ CHAPTERS: dict[str, list[str]] = {
     "batching": ["test_batching.py", "test_loader.py"],
     "loader": ["test_loader.py"],
     "planning": ["test_planning.py", "test_batching.py", "test_runlog.py", "test_training.py"],
-    "checkrun": ["test_runlog.py", "test_robustness.py"],
+    "checkrun": ["test_runlog.py", "test_learning.py", "test_robustness.py"],
     "trainer": ["test_training.py", "test_learning.py"],
 }
 
