@@ -334,3 +334,14 @@ def test_a_state_of_another_plan_is_refused_naming_what_differs(adapter, seg_roo
         assert name in str(info.value), (
             f"a state taken with {args} loaded into a loader with {name}={value!r}: expected a refusal that names "
             f"{name!r}, found: {info.value!r}")
+    if features.supports(adapter, "loader:ranks"):
+        ranked = loader(adapter, ds, world_size=2, rank=0, **args)
+        ranked.set_epoch(1)
+        next(iter(ranked))
+        state = ranked.state_dict()
+        for name, other in (("rank", dict(world_size=2, rank=1)), ("world_size", dict(world_size=1, rank=0))):
+            with pytest.raises(Exception) as info:
+                loader(adapter, ds, **other, **args).load_state_dict(state)
+            assert name in str(info.value), (
+                f"a state taken by rank 0 of 2 loaded into a loader with {other}: expected a refusal that names {name!r}, "
+                f"found: {info.value!r}")
