@@ -458,3 +458,18 @@ def test_reading_a_root_leaves_its_listing_as_it_was(adapter, tmp_path):
     after = _listing(tmp_path)
     assert after == before, (f"reading and inspecting a root must leave it as it was (a cache lives outside it); "
                              f"new or changed: {sorted(set(after) - set(before))}, gone: {sorted(set(before) - set(after))}")
+
+
+@pytest.mark.clause("ROOT-7")
+@pytest.mark.parametrize("text", ["{not json", "[4]", json.dumps({"layouts": 5}), json.dumps({"objects": ["driller"]})],
+                         ids=["not-json", "not-an-object", "layouts-a-number", "objects-a-list"])
+def test_a_manifest_that_cannot_be_read_is_an_invalid_manifest(adapter, tmp_path, text):
+    root = tmp_path / "root"
+    _tagged_file(root / "driller" / "0.npz", "realdex-segment", 1)
+    (root / "realdex_manifest.json").write_text(text, encoding="utf-8")
+    inv = inspect(adapter, root)
+    found = problems_with(inv, "INVALID_MANIFEST")
+    assert found and all(p["severity"] == "error" and str(p["message"]).strip() for p in found), (
+        f"manifest {text!r}: expected an INVALID_MANIFEST error with a message, found the problems {inv['problems']}")
+    with pytest.raises(Exception):
+        adapter.read_root(root=root, layout=None)
