@@ -345,3 +345,40 @@ def test_a_state_of_another_plan_is_refused_naming_what_differs(adapter, seg_roo
             assert name in str(info.value), (
                 f"a state taken by rank 0 of 2 loaded into a loader with {other}: expected a refusal that names {name!r}, "
                 f"found: {info.value!r}")
+
+
+def _greedy_from(cloud: np.ndarray, start: int, want: set[int]) -> bool:
+    """Whether farthest-point sampling by its definition (each next point the one farthest from those chosen),
+    grown from ``start``, picks exactly ``want``; stops at the first pick outside it."""
+    dist = np.sum((cloud - cloud[start]) ** 2, axis=1)
+    for _ in range(len(want) - 1):
+        pick = int(np.argmax(dist))
+        if pick not in want:
+            return False
+        np.minimum(dist, np.sum((cloud - cloud[pick]) ** 2, axis=1), out=dist)
+    return True
+
+
+@pytest.mark.clause("LOADER-3")
+@pytest.mark.feature("loader:fps")
+def test_farthest_point_sampling_is_greedy_from_one_of_its_points(adapter, seg_root):
+    # "fps" is farthest-point sampling (chapter 8): the set of points is the greedy farthest-point set grown from one of
+    # them, whatever order the item keeps them in; the kit's clouds are random floats, so there are no ties
+    root, written = seg_root
+    ds = dataset(adapter, root, point_sampling="fps")
+    items, frames = Items.of(adapter), Frames(kit_frames(written))
+    checked = set()
+    for i in range(len(ds)):
+        j, _ = frames.find(items.pose(ds[i]).astype(np.float64))
+        cloud_id = id(frames.frames[j]["object_points"])
+        if cloud_id in checked:
+            continue
+        checked.add(cloud_id)
+        cloud = np.asarray(frames.frames[j]["object_points"], dtype=np.float32).astype(np.float64)
+        pts = items.points(ds[i]).astype(np.float64)
+        got = set(np.argmin(np.linalg.norm(pts[:, None, :] - cloud[None], axis=2), axis=1).tolist())
+        assert len(got) == K, f"item {i}: fps must give {K} distinct points of the cloud, found {len(got)}"
+        assert any(_greedy_from(cloud, s, got) for s in got), (
+            f"item {i}: the {K} fps points of a {len(cloud)}-point cloud are not the farthest-point set grown from any of them")
+        if len(checked) == 2:
+            break
