@@ -24,6 +24,7 @@ CASES = [
     ("tests.broken.batching:PROPOSES_BATCH_SIZE_ONE", "conformance/test_batching.py", {"BATCH-8"}),
     ("tests.broken.dataroot:COUNTS_LIMITS_OF_THE_LAST_FILE", "conformance/test_datachecks.py", {"CHECK-4", "CHECK-8"}),
     ("tests.broken.dataroot:SKIPS_AN_UNREADABLE_MANIFEST", "conformance/test_dataroot.py", {"ROOT-7"}),
+    ("tests.broken.batching:FPS_IS_RANDOM", "conformance/test_loader.py", {"LOADER-3"}),
 ]
 
 

@@ -107,3 +107,26 @@ class ProposesBatchSizeOne(ReferenceAdapter):
 
 
 PROPOSES_BATCH_SIZE_ONE = ProposesBatchSizeOne()
+
+
+
+def _random_points(cloud, k, start):
+    import numpy as np
+
+    return np.random.default_rng([len(cloud), int(start)]).choice(len(cloud), size=k, replace=False)
+
+
+class FpsIsRandom(ReferenceAdapter):
+    """Asked for farthest-point sampling, draws the points at random from a generator seeded by the cloud: points
+    of the cloud, the same every epoch, but not the farthest ones (found by mutation testing)."""
+
+    name = "broken-fps-is-random"
+
+    def make_dataset(self, *args, **kwargs):
+        from realdex_ref import loader
+
+        loader.farthest_points = _random_points  # the suite's process serves this one adapter
+        return super().make_dataset(*args, **kwargs)
+
+
+FPS_IS_RANDOM = FpsIsRandom()
