@@ -32,8 +32,9 @@ def tolerance(field: str) -> float:
 
 def geodesic_angle(a: Any, b: Any) -> float:
     """Angle in radians of the rotation that takes rotation vector ``a`` to ``b``."""
-    ra = Rotation.from_rotvec(np.asarray(a, dtype=np.float64).reshape(3))
-    rb = Rotation.from_rotvec(np.asarray(b, dtype=np.float64).reshape(3))
+    # copies: scipy refuses a read-only buffer, and a reader may hand out read-only arrays (LAYOUT-12)
+    ra = Rotation.from_rotvec(np.array(a, dtype=np.float64).reshape(3))
+    rb = Rotation.from_rotvec(np.array(b, dtype=np.float64).reshape(3))
     return float((ra.inv() * rb).magnitude())
 
 

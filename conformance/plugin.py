@@ -13,7 +13,6 @@ report and its Markdown summary (spec chapter 12), serial or under pytest-xdist 
 from __future__ import annotations
 
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -325,6 +324,22 @@ def implementation(pytestconfig: pytest.Config) -> tuple[str, dict[str, str]]:
     return spec, impl_options(pytestconfig)
 
 
+@pytest.fixture(scope="session")
+def long_recordings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A root of per-frame recordings of hundreds of frames, written once per session
+    (``synth.write_long_recordings``; tests read it, never change it), and what it holds: the samples
+    written, in the order ROOT-5 gives the root's files (``in_root_order``)::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz
+    """
+    from realdex_conformance import rawfiles, synth  # numpy and scipy, only when a test asks for the root
+
+    root = tmp_path_factory.mktemp("long")
+    written = synth.write_long_recordings(root)
+    of_path = {Path(f["path"]): s for f, s in zip(written["files"], written["samples"])}
+    return root, {**written, "in_root_order": [of_path[p] for p in rawfiles.root_order(of_path, root)]}
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
     report = yield
@@ -405,7 +420,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     shim = config.stash.get(_ADAPTER_KEY, None)
     if isinstance(shim, rootreader.RootFileReader):
-        shutil.rmtree(shim._workdir, ignore_errors=True)
+        shim.remove_workdir()
     if _is_worker(config):
         config.workeroutput["realdex"] = config.stash[_COLLECTED_KEY].to_json()
         return
@@ -468,10 +483,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if len(failures) > _SHOWN:
             write(f"... and {len(failures) - _SHOWN} more (all are in --conformance-report)")
     _summarise_xfails(terminalreporter, config, tests)
-    _summarise_not_supported(terminalreporter, config, tests)
+    _summarise_not_supported(terminalreporter, tests)
 
 
-def _summarise_not_supported(terminalreporter: Any, config: pytest.Config, tests: list[dict]) -> None:
+def _summarise_not_supported(terminalreporter: Any, tests: list[dict]) -> None:
     """One line per feature the adapter does not support: its reason and how many tests it left untested."""
     by_feature: dict[str, int] = {}
     reasons: dict[str, str] = {}

@@ -37,7 +37,7 @@ def held_fields(samples: Iterable[dict[str, Any]]) -> set[str]:
 
 def canonical_rotvec(rotvec: np.ndarray) -> np.ndarray:
     """The same rotation(s) as rotation vectors with angle in [0, π]."""
-    rv = np.asarray(rotvec, dtype=np.float64)
+    rv = np.array(rotvec, dtype=np.float64)  # a copy: scipy refuses a read-only buffer (a reader may hand one out)
     return Rotation.from_rotvec(rv.reshape(-1, 3)).as_rotvec().reshape(rv.shape)
 
 
@@ -227,3 +227,20 @@ def read_raw(path: str | Path) -> list[dict[str, Any]]:
             sample.setdefault(name, None)
         samples.append(sample)
     return samples
+
+
+def root_order(paths: Iterable[str | Path], root: str | Path) -> list[Path]:
+    """``paths`` under ``root`` in the order ROOT-5 gives a root's files, the kit's own reading of it.
+
+    Relative paths part by part; in each folder the numbered files (``<digits>.npz``) first, by their
+    number (``2.npz`` before ``10.npz``; equal numbers by code point), then every other name by code point.
+    """
+    root = Path(root)
+
+    def key(path: Path) -> tuple:
+        *folders, name = path.relative_to(root).parts
+        stem = name[:-len(".npz")] if name.endswith(".npz") else ""
+        numbered = stem.isascii() and stem.isdigit()
+        return (*((1, f) for f in folders), (0, int(stem), name) if numbered else (1, name))
+
+    return sorted((Path(p) for p in paths), key=key)

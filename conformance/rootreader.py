@@ -65,6 +65,10 @@ class RootFileReader:
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._adapter, name, value)
 
+    def remove_workdir(self) -> None:
+        """Remove the one-file roots made so far (at session end)."""
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
     @property
     def unguarded(self) -> Any:
         return getattr(self._adapter, "unguarded", self._adapter)

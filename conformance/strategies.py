@@ -66,11 +66,14 @@ def segment(
     holds: tuple[str, ...] = rawfiles.HOLDS["realdex-segment"],
     frames: tuple[int, int] = (1, 4),
     points: tuple[int, int] = (1, 8),
+    own_clouds: bool = False,
 ) -> list[dict[str, Any]]:
     """Samples of one object sharing one cloud, holding the required fields and some of ``holds``.
 
     The object pose is held whenever ``holds`` has it (the RealDex layouts require it);
-    colours, contacts, scale and hand side are each held or not, for the whole segment.
+    colours, contacts, scale and hand side are each held or not, for the whole segment. With
+    ``own_clouds`` the samples may instead each hold a cloud of their own (of one size), as the
+    samples of a real converted file do (drawn, so that both cases come up).
     """
     n = draw(st.integers(*frames))
     p = draw(st.integers(*points))
@@ -88,13 +91,14 @@ def segment(
         shared["hand_side"] = draw(st.sampled_from(["right", "left"]))
     with_contacts = "contact_labels" in holds and draw(st.booleans())
     with_pose = "object_transl" in holds
+    cloud_each = own_clouds and draw(st.booleans())
     samples = []
-    for _ in range(n):
+    for k in range(n):
         sample = {
             "hand_transl": _uniform(rng, CROP_LOW, CROP_HIGH, (3,)),
             "hand_orient": draw(rotvecs()),
             "qpos": _uniform(rng, JOINT_LOWER, JOINT_UPPER, (22,)),
-            "object_points": cloud,
+            "object_points": _uniform(rng, CROP_LOW, CROP_HIGH, (p, 3)) if cloud_each and k else cloud,
             **shared,
         }
         if with_pose:
@@ -109,16 +113,19 @@ def segment(
 
 
 def samples_for(layout: str, *, segments: tuple[int, int] = (1, 2), frames: tuple[int, int] = (1, 4)) -> st.SearchStrategy[list[dict]]:
-    """Samples holding only fields ``layout`` can hold: one or more segments, one after another."""
+    """Samples holding only fields ``layout`` can hold: one or more segments, one after another (for
+    ``converted``, whose samples each have a cloud, segments whose samples may not share one)."""
     holds = rawfiles.HOLDS[layout]
-    return st.lists(segment(holds=holds, frames=frames), min_size=segments[0], max_size=segments[1]).map(
+    return st.lists(segment(holds=holds, frames=frames, own_clouds=layout == "converted"),
+                    min_size=segments[0], max_size=segments[1]).map(
         lambda groups: [s for g in groups for s in g]
     )
 
 
 def segments_for(layout: str, *, frames: tuple[int, int] = (1, 4)) -> st.SearchStrategy[list[dict]]:
-    """One segment holding only fields ``layout`` can hold (the unit the kit's writer writes to one file)."""
-    return segment(holds=rawfiles.HOLDS[layout], frames=frames)
+    """One segment holding only fields ``layout`` can hold (the unit the kit's writer writes to one file);
+    for ``converted``, samples that may each hold a cloud of their own."""
+    return segment(holds=rawfiles.HOLDS[layout], frames=frames, own_clouds=layout == "converted")
 
 
 def orient_encodings(layout: str) -> st.SearchStrategy[str]:

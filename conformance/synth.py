@@ -93,13 +93,17 @@ def _cloud(rng: np.random.Generator, semi_axes: np.ndarray, centre: np.ndarray, 
 
 
 def make_segment(
-    name: str, frames: int, points: int, rng: np.random.Generator, *, contacts: bool = False, strays: float = 0.0
+    name: str, frames: int, points: int, rng: np.random.Generator, *, contacts: bool = False, strays: float = 0.0,
+    cloud_per_frame: bool = False,
 ) -> list[dict[str, Any]]:
     """One grasp segment as ``frames`` samples sharing one cloud (the object at the first frame).
 
     Samples hold every field: the object pose (a slow drift from the first frame), colours,
     ``object_scale`` and ``hand_side``; ``contact_labels`` (points near the hand's closest
-    point) only when ``contacts`` is true, as they cost frames × points distances.
+    point) only when ``contacts`` is true, as they cost frames × points distances. With
+    ``cloud_per_frame`` every frame after the first gets a cloud of its own, drawn anew at the
+    object's pose in that frame (what the samples of a converted file hold: obj_pc is (N, P, 3));
+    the other values are those of the shared-cloud segment, as they are drawn first.
     """
     poses = _pose_sequence(rng, frames, FRAME_CORRELATION, strays)
     semi_axes, colour, scale = _object_shape(name)
@@ -112,8 +116,11 @@ def make_segment(
     object_orient = (Rotation.from_rotvec(twist) * turn0).as_rotvec()
     cloud = _cloud(rng, semi_axes, centre, turn0, points)
     colors = np.clip(colour + rng.normal(0.0, 0.04, (points, 3)), 0.0, 1.0)
+    clouds = [cloud] + [_cloud(rng, semi_axes, object_transl[t], Rotation.from_rotvec(object_orient[t]), points)
+                        for t in range(1, frames if cloud_per_frame else 1)]
     samples = []
     for t in range(frames):
+        cloud = clouds[t] if cloud_per_frame else clouds[0]
         labels = None
         if contacts:
             d_hand = np.linalg.norm(cloud - poses["hand_transl"][t], axis=1)
@@ -145,6 +152,7 @@ def root_segments(
     seed: int = 0,
     name_offset: int = 0,
     contacts: bool = False,
+    cloud_per_frame: bool = False,
 ):
     """Yield (object, counter, samples) for each segment ``write_root`` writes, in order."""
     low, high = frames_per_segment
@@ -153,7 +161,7 @@ def root_segments(
             counter = name_offset + k
             rng = _stream(seed, name, counter)
             frames = int(rng.integers(low, high + 1))
-            yield name, counter, make_segment(name, frames, points, rng, contacts=contacts)
+            yield name, counter, make_segment(name, frames, points, rng, contacts=contacts, cloud_per_frame=cloud_per_frame)
 
 
 def write_root(
@@ -176,7 +184,7 @@ def write_root(
 
         dest/driller/0.npz, 1.npz ...                 realdex-segment: one file per segment
         dest/driller_0/0.npz ... <T-1>.npz            realdex-frame: one folder per segment
-        dest/driller_0/converted_data.npz             converted: one file per segment
+        dest/driller_0/converted_data.npz             converted: one file per segment, a cloud per sample
 
     The counters start at ``name_offset``. ``frame_orient`` is the encoding of
     ``object_orient`` in per-frame files: ``"matrix"`` (1, 3, 3) or ``"axis-angle"`` (1, 3).
@@ -187,7 +195,8 @@ def write_root(
         raise ValueError(f"unknown layout {layout!r}; expected one of {', '.join(rawfiles.LAYOUTS)}")
     dest = Path(dest)
     written: list[dict[str, Any]] = []
-    segments = root_segments(objects, segments_per_object, frames_per_segment, points, seed, name_offset, layout == "converted")
+    converted = layout == "converted"  # contacts, and a cloud per sample, as real converted files hold them
+    segments = root_segments(objects, segments_per_object, frames_per_segment, points, seed, name_offset, converted, converted)
     for name, counter, samples in segments:
         per_file = rawfiles.to_arrays(samples, layout, orient_encoding=frame_orient)
         if layout == "realdex-segment":
@@ -267,3 +276,36 @@ def write_user_root(dest: str | Path, *, frames: int = 14380, converted: int = 8
         "realdex-frame": {"files": frames, "samples": frames, "recordings": dict(zip(recs, per_rec))},
         "samples": converted + frames,
     }
+
+
+LONG_RECORDINGS = (("driller", 300), ("mug", 12), ("mug", 47))  # (object, frames) of each recording
+
+
+def write_long_recordings(dest: str | Path, *, recordings: tuple[tuple[str, int], ...] = LONG_RECORDINGS,
+                          points: int = 16, seed: int = 0) -> dict[str, Any]:
+    """Per-frame recordings of many frames: folders of hundreds of files, where code-point and numeric
+    order of the frame files part (``10.npz``, ``100.npz`` against ``2.npz``).
+
+    ::
+
+        dest/driller_0/0.npz … 299.npz     realdex-frame: a recording of 300 frames
+        dest/mug_0/0.npz … 11.npz          12 frames
+        dest/mug_1/0.npz … 46.npz          47 frames (several recordings of one object, of different lengths)
+
+    Files are small (``points`` points, uncompressed), so that the root costs little to write and to
+    read. Returns what ``write_root`` returns, the files in the order they were written (frame order),
+    and ``samples``: the sample each file was written from, file by file.
+    """
+    dest = Path(dest)
+    written: list[dict[str, Any]] = []
+    given: list[dict[str, Any]] = []
+    counters: dict[str, int] = {}
+    for name, frames in recordings:
+        counter = counters[name] = counters.get(name, -1) + 1
+        samples = make_segment(name, frames, points, _stream(seed, "long", name, counter))
+        for i, arrays in enumerate(rawfiles.to_arrays(samples, "realdex-frame", orient_encoding="matrix")):
+            path = rawfiles.save(dest / f"{name}_{counter}" / f"{i}.npz", arrays, compressed=False)
+            written.append({"path": str(path), "object": name, "frames": 1})
+        given += samples
+    return {"layout": "realdex-frame", "files": written, "num_files": len(written), "num_frames": len(written),
+            "samples": given}

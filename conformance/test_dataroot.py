@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realdex_conformance import rawfiles, synth
+from realdex_conformance import assertions as ah
+from realdex_conformance import ownership, rawfiles, synth
 from realdex_conformance.profiles import examples
 
 pytestmark = pytest.mark.requires("root")
@@ -46,15 +47,16 @@ def inspect(adapter, root: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def user_root(tmp_path_factory) -> tuple[Path, dict]:
-    """The user's root, scaled down: 8 converted samples under 4 names beside 70 per-frame files.
+    """The user's root, scaled down: 8 converted samples under 4 names beside 77 per-frame files (11 a recording,
+    more than ten: code-point and numeric order of the frame files part).
 
     ::
 
         user/driller_0/converted_data.npz … sprayer_homedepot_041_1000_1000/converted_data.npz   (2 samples each)
-        user/driller_1/0.npz … sprayer_3/<i>.npz       (70 realdex-frame files, 8-point cubes, 3×3 matrices)
+        user/driller_1/0.npz … sprayer_3/10.npz        (77 realdex-frame files, 8-point cubes, 3×3 matrices)
     """
     root = tmp_path_factory.mktemp("user")
-    return root, synth.write_user_root(root, frames=70, converted=8, converted_points=64)
+    return root, synth.write_user_root(root, frames=77, converted=8, converted_points=64)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +107,7 @@ def test_counts_by_frames_per_layout_and_object(adapter, layout, segments, frame
         assert dict(inv["objects"]) == dict(by_object), (
             f"samples per object: the inventory says {dict(inv['objects'])}, the samples say {dict(by_object)}")
         # order: files by path, frames in file order, compared with the kit's own reading
-        want = [s["qpos"] for f in sorted(Path(x["path"]) for x in written["files"]) for s in rawfiles.read_raw(f)]
+        want = [s["qpos"] for f in rawfiles.root_order((x["path"] for x in written["files"]), root) for s in rawfiles.read_raw(f)]
         got = np.stack([s["qpos"] for s in samples])
         assert np.allclose(got, np.stack(want), atol=1e-9), "read_root must give the files' frames in path order, then file order"
 
@@ -208,15 +210,15 @@ def test_empty_root_is_reported_and_refused(adapter, tmp_path):
 def test_user_root_is_reported_truthfully(adapter, user_root):
     root, written = user_root
     inv = inspect(adapter, root)
-    want = {"converted": 8, "realdex-frame": 70}
+    want = {"converted": 8, "realdex-frame": 77}
     assert dict(inv["layouts"]) == want, f"the user's root holds {want}; the inventory says {inv['layouts']}"
-    assert inv["total_samples"] == 78, f"8 + 70 = 78 samples in all; the inventory says {inv['total_samples']}"
+    assert inv["total_samples"] == 85, f"8 + 77 = 85 samples in all; the inventory says {inv['total_samples']}"
     assert problems_with(inv, "MIXED_LAYOUTS"), f"the user's root must be reported MIXED_LAYOUTS: {inv['problems']}"
     with pytest.raises(Exception) as info:
         adapter.read_root(root=root, layout=None)
-    assert "8" in str(info.value) and "70" in str(info.value), f"the refusal must give both counts: {info.value}"
+    assert "8" in str(info.value) and "77" in str(info.value), f"the refusal must give both counts: {info.value}"
     frames, converted = (len(adapter.read_root(root=root, layout=name)) for name in ("realdex-frame", "converted"))
-    assert (frames, converted) == (70, 8), f"expected 70 realdex-frame and 8 converted samples, found {frames} and {converted}"
+    assert (frames, converted) == (77, 8), f"expected 77 realdex-frame and 8 converted samples, found {frames} and {converted}"
 
 
 @pytest.mark.clause("ROOT-10")
@@ -264,16 +266,21 @@ def _tagged_file(path: Path, layout: str, tag: int, frames: int = 2) -> None:
 
 
 @pytest.mark.clause("ROOT-5")
-def test_files_are_read_in_the_code_point_order_of_their_path_parts(adapter, tmp_path):
-    """ROOT-5's order: relative paths compared part by part, each part by code point (no natural or locale order)::
+def test_files_are_read_in_the_order_of_their_path_parts(adapter, tmp_path):
+    """ROOT-5's order: relative paths compared part by part; in each folder the numbered files (``<digits>.npz``)
+    first, by their number, then every other name by code point (no natural or locale order)::
 
         root/Mug/0.npz                                   (upper case sorts before lower case)
-        root/driller/0.npz 1.npz 10.npz 11.npz 2.npz     ("10" before "2")
+        root/driller/0.npz 1.npz 2.npz 007.npz 7.npz 10.npz 11.npz 2b.npz
+                                                         ("2" before "10"; 007 and 7 by code point; "2b" is no number)
         root/driller-2/0.npz                             (the folder "driller" before "driller-2", part by part)
         root/driller.v2/0.npz
+        root/driller_10/0.npz                            (folder names by code point: "driller_10" before "driller_2")
+        root/driller_2/0.npz
     """
-    order = ["Mug/0.npz", "driller/0.npz", "driller/1.npz", "driller/10.npz", "driller/11.npz", "driller/2.npz",
-             "driller-2/0.npz", "driller.v2/0.npz"]
+    order = ["Mug/0.npz", "driller/0.npz", "driller/1.npz", "driller/2.npz", "driller/007.npz", "driller/7.npz",
+             "driller/10.npz", "driller/11.npz", "driller/2b.npz", "driller-2/0.npz", "driller.v2/0.npz",
+             "driller_10/0.npz", "driller_2/0.npz"]
     for tag, rel in sorted(enumerate(order), key=lambda x: x[1][::-1]):  # written in another order than read
         _tagged_file(tmp_path / "root" / rel, "realdex-segment", tag)
     samples = adapter.read_root(root=tmp_path / "root", layout=None)
@@ -399,6 +406,32 @@ def _rewrite_in_place(path: Path, content: bytes) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+def _padded_to(size: int, arrays: dict[str, np.ndarray]) -> bytes:
+    """An npz of ``arrays`` (deflated) and a stored ``note`` member (a key no layout names, LAYOUT-1) padded so that the
+    file is ``size`` bytes: another content of the very size of a file it replaces."""
+    import io
+    import zipfile
+
+    def npz(pad: int) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            for key, value in {**arrays, "note": np.zeros(pad, dtype=np.uint8)}.items():
+                member = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                member.compress_type = zipfile.ZIP_STORED if key == "note" else zipfile.ZIP_DEFLATED
+                with archive.open(member, "w") as out:
+                    np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=False)
+        return buf.getvalue()
+
+    pad = 0
+    for _ in range(4):
+        data = npz(pad)
+        if len(data) == size:
+            return data
+        pad += size - len(data)
+        assert pad >= 0, f"the kit cannot pad a file of {len(data)} bytes to {size}"
+    raise AssertionError(f"the kit could not pad a file to {size} bytes (last {len(data)})")
+
+
 @pytest.mark.clause("ROOT-12", "ROOT-11")
 def test_a_file_changed_between_two_reads_is_read_anew(adapter, tmp_path):
     """Two reads through the adapter with the root changed between them; the second sees the change.
@@ -407,6 +440,8 @@ def test_a_file_changed_between_two_reads_is_read_anew(adapter, tmp_path):
 
         root/driller/0.npz      rewritten in place (a segment of more frames), its mtime restored
         root/driller/1.npz      rewritten in place (a segment of as many frames, other values), its mtime restored
+        root/sprayer/1.npz      rewritten in place (a segment of fewer frames, padded to its size), its mtime restored:
+                                only its change time, or its content, tells (a stamp of size and mtime serves it stale)
         root/sprayer/0.npz      removed
         root/sprayer/9.npz      added (with an old mtime)
     """
@@ -428,6 +463,10 @@ def test_a_file_changed_between_two_reads_is_read_anew(adapter, tmp_path):
     by_name = {Path(f["path"]).relative_to(other).as_posix(): f for f in newer["files"]}
     _rewrite_in_place(root / "driller" / "0.npz", (other / "driller" / "0.npz").read_bytes())
     _rewrite_in_place(root / "driller" / "1.npz", (alike / "driller" / "1.npz").read_bytes())
+    shorter = rawfiles.to_arrays(synth.make_segment("sprayer", 2, 48, np.random.default_rng(7)), "realdex-segment")[0]
+    size = os.path.getsize(root / "sprayer" / "1.npz")
+    _rewrite_in_place(root / "sprayer" / "1.npz", _padded_to(size, shorter))
+    assert os.path.getsize(root / "sprayer" / "1.npz") == size, "the kit's rewrite of sprayer/1.npz must keep its size"
     os.remove(root / "sprayer" / "0.npz")
     shutil.copyfile(other / "sprayer" / "1.npz", root / "sprayer" / "9.npz")
     _age([root / "sprayer" / "9.npz"])
@@ -437,8 +476,8 @@ def test_a_file_changed_between_two_reads_is_read_anew(adapter, tmp_path):
             "sprayer/9.npz": by_name["sprayer/1.npz"]["frames"]}
     inv = inspect(adapter, root)
     assert inv["total_samples"] == sum(want.values()), (
-        f"after rewriting driller/0.npz and driller/1.npz in place (times kept), removing sprayer/0.npz and adding "
-        f"sprayer/9.npz, the root holds {sum(want.values())} frames ({want}); the inventory says {inv['total_samples']}: "
+        f"after rewriting driller/0.npz, driller/1.npz and sprayer/1.npz (to its own size) in place (times kept), "
+        f"removing sprayer/0.npz and adding sprayer/9.npz, the root holds {sum(want.values())} frames ({want}); the inventory says {inv['total_samples']}: "
         "a stale cache (ROOT-12)")
     samples = adapter.read_root(root=root, layout=None)
     got = np.stack([s["qpos"] for s in samples])
@@ -458,6 +497,124 @@ def test_reading_a_root_leaves_its_listing_as_it_was(adapter, tmp_path):
     after = _listing(tmp_path)
     assert after == before, (f"reading and inspecting a root must leave it as it was (a cache lives outside it); "
                              f"new or changed: {sorted(set(after) - set(before))}, gone: {sorted(set(before) - set(after))}")
+
+
+def per_object(written: dict) -> Counter:
+    """Frames written per object."""
+    counts: Counter = Counter()
+    for f in written["files"]:
+        counts[f["object"]] += f["frames"]
+    return counts
+
+
+def manifest_finding(inv: dict, code: str, name: str) -> dict | None:
+    """The ``code`` finding whose message names ``name`` (a layout or an object), or None."""
+    return next((p for p in problems_with(inv, code) if name in p["message"]), None)
+
+
+@pytest.mark.clause("ROOT-7")
+def test_a_manifest_is_checked_per_object_when_its_total_agrees(adapter, tmp_path):
+    """The total and the layout agree with the root; the objects do not: 3 frames of driller short, 3 of sprayer over,
+    and 4 of a mug the root does not hold. Each object's count is compared on its own."""
+    written = write(tmp_path, "realdex-segment")
+    n, found = written["num_frames"], per_object(written)
+    d, s = found["driller"], found["sprayer"]
+    declared = {"total_samples": n, "layouts": {"realdex-segment": n}, "objects": {"driller": d + 3, "sprayer": s - 3, "mug": 4}}
+    (tmp_path / "realdex_manifest.json").write_text(json.dumps(declared))
+    inv = inspect(adapter, tmp_path)
+    where = f"a manifest declaring {declared} for a root of {n} frames ({dict(found)})"
+    for name, want, got in (("driller", d + 3, d), ("mug", 4, 0)):
+        short = manifest_finding(inv, "MANIFEST_SHORTFALL", name)
+        assert short is not None, (f"{where}: expected a MANIFEST_SHORTFALL naming {name!r} ({want} declared, {got} found): "
+                                   f"a total that agrees says nothing of the objects (ROOT-7); problems: {inv['problems']}")
+        for number in (want, got, want - got):
+            assert str(number) in short["message"], f"{where}: the shortfall of {name!r} must give {number}: {short['message']!r}"
+        assert short.get("severity", "error") == "error", f"{where}: a shortfall is an error, found {short}"
+    assert manifest_finding(inv, "MANIFEST_SHORTFALL", "sprayer") is None, (
+        f"{where}: sprayer has more frames than declared, not fewer; found a shortfall naming it: {inv['problems']}")
+    over = manifest_finding(inv, "MANIFEST_EXCESS", "sprayer")
+    assert over is not None and over.get("severity") == "warning", (
+        f"{where}: expected a MANIFEST_EXCESS warning naming 'sprayer' ({s - 3} declared, {s} found); problems: {inv['problems']}")
+    with pytest.raises(Exception) as info:
+        adapter.read_root(root=tmp_path, layout=None)
+    said = str(info.value)
+    assert "driller" in said or str(d + 3) in said, f"read_root must refuse a root short of driller frames, naming it: {said!r}"
+
+
+@pytest.mark.clause("ROOT-7")
+def test_a_manifest_is_checked_per_layout_when_its_total_agrees(adapter, mixed_root):
+    """The total agrees with the mixed root; 2 frames are declared as segments that are per-frame files. The segments'
+    count falls short and the per-frame files' is over: a shortfall refuses the root with the short layout named."""
+    root, seg, frame = mixed_root
+    n1, n2 = seg["num_frames"], frame["num_frames"]
+    declared = {"total_samples": n1 + n2, "layouts": {"realdex-segment": n1 + 2, "realdex-frame": n2 - 2}}
+    manifest = root / "realdex_manifest.json"
+    manifest.write_text(json.dumps(declared))
+    try:
+        inv = inspect(adapter, root)
+        with pytest.raises(Exception) as info:
+            adapter.read_root(root=root, layout="realdex-segment")
+    finally:
+        manifest.unlink()  # the module's mixed root is shared: leave it as it was
+    where = f"a manifest declaring {declared} for a root of {n1} segment frames and {n2} per-frame files"
+    short = manifest_finding(inv, "MANIFEST_SHORTFALL", "realdex-segment")
+    assert short is not None, (f"{where}: expected a MANIFEST_SHORTFALL naming 'realdex-segment': a total that agrees says "
+                               f"nothing of the layouts (ROOT-7); problems: {inv['problems']}")
+    for number in (n1 + 2, n1, 2):
+        assert str(number) in short["message"], f"{where}: the shortfall must give {number}: {short['message']!r}"
+    over = manifest_finding(inv, "MANIFEST_EXCESS", "realdex-frame")
+    assert over is not None and over.get("severity") == "warning", (
+        f"{where}: expected a MANIFEST_EXCESS warning naming 'realdex-frame'; problems: {inv['problems']}")
+    assert "realdex-segment" in str(info.value) or str(n1 + 2) in str(info.value), (
+        f"read_root(layout='realdex-segment') must refuse a root short of segment frames, saying so: {info.value!r}")
+
+
+@pytest.mark.clause("ROOT-7")
+def test_a_count_over_the_manifest_is_a_warning_and_the_root_is_read(adapter, tmp_path):
+    written = write(tmp_path, "realdex-segment")
+    n, found = written["num_frames"], per_object(written)
+    declared = {"total_samples": n - 1, "objects": {"driller": found["driller"] - 1, "sprayer": found["sprayer"]}}
+    (tmp_path / "realdex_manifest.json").write_text(json.dumps(declared))
+    inv = inspect(adapter, tmp_path)
+    where = f"a manifest declaring {declared} for a root of {n} frames ({dict(found)})"
+    assert not problems_with(inv, "MANIFEST_SHORTFALL"), f"{where}: nothing falls short, found {inv['problems']}"
+    over = manifest_finding(inv, "MANIFEST_EXCESS", "driller")
+    assert over is not None and over.get("severity") == "warning", (
+        f"{where}: expected a MANIFEST_EXCESS warning naming 'driller'; problems: {inv['problems']}")
+    got = len(adapter.read_root(root=tmp_path, layout=None))
+    assert got == n, f"{where}: more than declared is a warning, and the root is read: expected {n} samples, found {got}"
+
+
+@pytest.mark.clause("ROOT-14")
+def test_arrays_read_root_returned_are_the_callers(adapter, tmp_path):
+    """Every array of every sample of one read_root changed in place (as a caller centring its clouds does), then the
+    root read again: it gives what the first read gave. Read-only arrays refuse the change: right too."""
+    write(tmp_path, "realdex-segment", frames_per_segment=(3, 4))
+    got = adapter.read_root(root=tmp_path, layout=None)
+    kept = ownership.snapshot(got)
+    changed, read_only = ownership.scribble(got)
+    again = ownership.differences(kept, adapter.read_root(root=tmp_path, layout=None), "samples")
+    assert not again, (
+        f"read_root twice, the {changed} writable array(s) of the first read changed in place between them ({read_only} "
+        f"read-only): expected the second read to give what the first gave, found {len(again)} difference(s): "
+        f"{again[:4]}. The arrays a read returns must be the caller's, not a cache's (ROOT-14)")
+
+
+# ---------------------------------------------------------------- folders of many files (issue 12)
+
+@pytest.mark.clause("ROOT-5")
+def test_a_recording_of_hundreds_of_frames_is_read_in_frame_order(adapter, long_recordings):
+    """The frames of a per-frame recording come in the order of their index, 0, 1, 2 … 299, never 0, 1, 10, 100,
+    101 … (code point) nor in the order the folder lists them::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz
+    """
+    root, written = long_recordings
+    expected = written["in_root_order"]  # the samples the kit wrote, in the order of ROOT-5
+    got = adapter.read_root(root=root, layout=None)
+    ah.assert_same_samples(expected, got, ["qpos", "hand_transl"],
+                           f"read_root of {len(written['files'])} per-frame files in 3 recordings (300, 12 and 47 frames), "
+                           "frames expected in the order of their index within each recording")
 
 
 @pytest.mark.clause("ROOT-7")

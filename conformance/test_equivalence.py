@@ -226,3 +226,28 @@ def test_matrix_that_is_no_rotation_is_an_error_not_a_zero_rotation(adapter, tmp
         f"read_file on {path}: object_orient is a {name}, which no rotation vector stands for: expected an error, "
         f"found object_orient {got[0].get('object_orient')!r}"
     )
+
+
+# ---------------------------------------------------------------- conversion of per-frame recordings (issue 12)
+
+
+@pytest.mark.clause("EQUIV-3", "ROOT-5")
+@pytest.mark.requires("root")
+def test_a_recording_converted_into_a_segment_keeps_its_frame_order(adapter, long_recordings, tmp_path):
+    """Per-frame recordings read as a root and written as segments: each segment's frames in the order of their
+    index (``2.npz`` before ``10.npz``), as a conversion of the root does (ROOT-5, then EQUIV-3)::
+
+        long/driller_0/0.npz … 299.npz; long/mug_0/0.npz … 11.npz; long/mug_1/0.npz … 46.npz   read
+        out/…                                                                                 written as realdex-segment
+    """
+    require(adapter, "read:realdex-frame")
+    require(adapter, "write:realdex-segment")
+    require(adapter, "read:realdex-segment")
+    root, written = long_recordings
+    expected = written["in_root_order"]  # the samples the kit wrote, in the order of ROOT-5
+    samples = adapter.read_root(root=root, layout="realdex-frame")
+    result = write(adapter, samples, tmp_path / "out", "realdex-segment")
+    got = read_all(adapter, result["files"])
+    ah.assert_same_samples(as_held(expected, "realdex-segment"), got, FIELDS,
+                           f"{len(expected)} frames of 3 per-frame recordings (300, 12 and 47 frames) read as a root, written "
+                           f"as realdex-segment into {len(result['files'])} file(s) and read back in the order listed")

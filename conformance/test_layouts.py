@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import realdex_spec
 from realdex_conformance import assertions as ah
-from realdex_conformance import rawfiles, strategies, synth
+from realdex_conformance import ownership, rawfiles, strategies, synth
 from realdex_conformance.plugin import require
 
 LAYOUTS = rawfiles.LAYOUTS
@@ -399,3 +399,64 @@ def test_float32_arrays_are_read(adapter, tmp_path, layout):
     path = rawfiles.save(tmp_path / RELATIVE[layout], arrays)
     stored = rawfiles.read_raw(path)  # the kit's reading: the float32 values, as float64
     ah.assert_same_samples(stored, read(adapter, path), FIELDS, f"{layout} file of float32 arrays")
+
+
+# ---------------------------------------------------------------- LAYOUT-12: a read gives the file as it is now, in arrays the caller owns
+
+
+def held_file(layout: str, seed: int) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """Samples held by ``layout`` (3 frames, 6 points; one frame per file for realdex-frame) and the arrays of their file."""
+    samples = as_held(segment(frames=1 if layout == "realdex-frame" else 3, seed=seed), layout)
+    return samples, rawfiles.to_arrays(samples, layout)[0]
+
+
+def rewrite_in_place(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` into ``path`` through the same inode, then give it back its access and modification times."""
+    before = os.stat(path)
+    scratch = path.with_name(path.name + ".new")
+    content = rawfiles.save(scratch, arrays, compressed=False).read_bytes()
+    scratch.unlink()
+    with open(path, "r+b") as fh:
+        fh.truncate(0)
+        fh.write(content)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.clause("LAYOUT-12")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUTS)
+def test_a_file_rewritten_with_its_size_and_time_kept_is_read_anew(adapter, tmp_path, layout):
+    """Two read_file calls on one path; between them the file is rewritten in place with other values of the same
+    shapes (uncompressed: the same size) and its modification time restored. A cache keyed on the path, or on the
+    path, size and modification time, serves the first file's samples; the second read must give the second file's."""
+    require(adapter, f"read:{layout}")
+    first, first_arrays = held_file(layout, seed=11)
+    second, second_arrays = held_file(layout, seed=12)
+    path = rawfiles.save(tmp_path / RELATIVE[layout], first_arrays, compressed=False)
+    ah.assert_same_samples(first, read(adapter, path), FIELDS, f"{layout} file before its rewrite")
+    was = os.stat(path)
+    rewrite_in_place(path, second_arrays)
+    now = os.stat(path)
+    assert (now.st_size, now.st_mtime_ns) == (was.st_size, was.st_mtime_ns), (
+        f"the kit's rewrite must keep the size and modification time: expected {(was.st_size, was.st_mtime_ns)}, "
+        f"found {(now.st_size, now.st_mtime_ns)}")
+    ah.assert_same_samples(second, read(adapter, path), FIELDS,
+                           f"{layout} file rewritten in place (size and modification time kept) after a first read_file: "
+                           "the second read must give what the file holds now, not what a cache kept (LAYOUT-12)")
+
+
+@pytest.mark.clause("LAYOUT-12")
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUTS)
+def test_arrays_a_read_returned_are_the_callers(adapter, tmp_path, layout):
+    """The caller changes in place every array one read_file returned (as a training step centring a cloud does);
+    a second read_file of the unchanged file gives what the first gave. Read-only arrays refuse the change: right too."""
+    require(adapter, f"read:{layout}")
+    _, arrays = held_file(layout, seed=13)
+    path = rawfiles.save(tmp_path / RELATIVE[layout], arrays)
+    got = read(adapter, path)
+    kept = ownership.snapshot(got)
+    changed, refused_ = ownership.scribble(got)
+    again = ownership.differences(kept, read(adapter, path), "samples")
+    assert not again, (
+        f"read_file({path.name}) twice, the {changed} writable array(s) of the first read changed in place between them "
+        f"({refused_} read-only): expected the second read to give what the first gave, found {len(again)} difference(s): "
+        f"{again[:4]}. The arrays a read returns must be the caller's, not a cache's (LAYOUT-12)")

@@ -9,13 +9,14 @@ where a test does not need them, and the tests that need them are reported *not 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from realdex_conformance import features, memprobe, rawfiles, synth
+from realdex_conformance import features, memprobe, ownership, rawfiles, synth
 from realdex_conformance.items import Items
 
 pytestmark = pytest.mark.requires("loader")
@@ -311,6 +312,125 @@ def test_a_segment_cloud_is_not_copied_per_frame(adapter, implementation, tmp_pa
         f"memory by {memprobe.mib(got.peak)} at its peak ({got.method}; {memprobe.mib(got.held)} still held) for "
         f"{memprobe.mib(unique)} of arrays in the files: expected at most 1.5 times that plus 16 MiB, {memprobe.mib(limit)}. "
         f"A float32 copy of the cloud per frame alone takes {memprobe.mib(per_frame_copy)}")
+
+
+@pytest.mark.clause("LOADER-7")
+@pytest.mark.feature("loader:state", "loader:workers")
+def test_resume_after_workers_prefetched_counts_only_the_batches_taken(adapter, seg_root):
+    """Two batches taken from a loader with one worker process, which has fetched more ahead; a fresh loader resumed
+    from its state gives the rest: the batches taken and the batches resumed are the planned epoch, none skipped, none
+    twice. One worker and a small root: the start of the process is the cost."""
+    root, _ = seg_root
+    ds = dataset(adapter, root)
+    full = positions(adapter, ds, epoch(loader(adapter, ds, seed=9), e=4), "uninterrupted")
+    first = loader(adapter, ds, seed=9, num_workers=1)
+    first.set_epoch(4)
+    it = iter(first)
+    taken = [next(it) for _ in range(2)]
+    state = first.state_dict()
+    del it  # the worker process ends with its iterator
+    resumed = loader(adapter, dataset(adapter, root), seed=9)
+    resumed.load_state_dict(state)
+    got = positions(adapter, ds, taken, "taken with a worker") + positions(adapter, ds, list(resumed), "resumed")
+    skipped = [b for b in full if b not in got]
+    twice = [b for b in got if got.count(b) > 1]
+    assert got == full, (
+        f"2 batches taken from a loader with num_workers=1, then a fresh loader resumed from its state_dict(): expected "
+        f"the {len(full)} batches of the planned epoch in order, found {len(got)} ({len(skipped)} skipped, {len(twice)} "
+        f"twice; skipped {skipped[:2]}). The state must count the batches yielded, not those the workers fetched ahead "
+        f"(LOADER-7); it was {state!r}")
+
+
+@pytest.mark.clause("LOADER-11")
+def test_batches_yielded_are_the_callers(adapter, seg_root):
+    """Every tensor of every batch of an epoch changed in place (what a training step that centres the points does),
+    then the same epoch iterated again: it gives the batches it gave before the change."""
+    root, _ = seg_root
+    items = Items.of(adapter)
+    ld = loader(adapter, dataset(adapter, root), seed=2)
+    first = epoch(ld, e=1)
+    kept = [(items.pose(x).copy(), items.points(x).copy()) for x in first]
+    changed, read_only = ownership.scribble(first)
+    again = epoch(ld, e=1)
+    assert len(again) == len(kept), f"epoch 1 iterated twice: expected {len(kept)} batches the second time, found {len(again)}"
+    for k, ((pose, pts), x) in enumerate(zip(kept, again)):
+        for name, want, now in (("hand_pose", pose, items.pose(x)), ("object_points", pts, items.points(x))):
+            assert now.shape == want.shape and np.array_equal(now, want), (
+                f"epoch 1 iterated twice, the {changed} writable tensor(s) of its batches changed in place between the "
+                f"two ({read_only} read-only): batch {k}'s {name} differs the second time"
+                f"{' and holds the value written' if np.any(now == ownership.SENTINEL) else ''}. A batch must be the "
+                f"caller's, not a tensor the loader keeps (LOADER-11)")
+
+
+@pytest.mark.clause("ROOT-12", "LOADER-1")
+def test_a_dataset_made_again_reads_a_rewritten_file_anew(adapter, tmp_path):
+    """A dataset made, its one file rewritten in place with other frames of the same shapes (the same size, the
+    modification time restored), a dataset made again: its items are the new file's frames."""
+    def arrays(seed):
+        frames = synth.make_segment("driller", 10, 64, np.random.default_rng(seed))
+        return frames, rawfiles.to_arrays(frames, "realdex-segment")[0]
+
+    path = tmp_path / "driller" / "0.npz"
+    rawfiles.save(path, arrays(21)[1], compressed=False)
+    items = Items.of(adapter)
+    before = len(dataset(adapter, tmp_path))
+    newer, content = arrays(22)
+    was = os.stat(path)
+    rawfiles.save(tmp_path / "scratch.npz", content, compressed=False)
+    data = (tmp_path / "scratch.npz").read_bytes()
+    (tmp_path / "scratch.npz").unlink()
+    with open(path, "r+b") as fh:
+        fh.truncate(0)
+        fh.write(data)
+    os.utime(path, ns=(was.st_atime_ns, was.st_mtime_ns))
+    assert os.stat(path).st_size == was.st_size, "the kit's rewrite must keep the file's size"
+    ds = dataset(adapter, tmp_path)
+    frames = Frames(newer)
+    offs = [frames.find(items.pose(ds[i]).astype(np.float64))[1] for i in range(len(ds))]
+    assert len(ds) == before == 10 and max(offs) < 1e-5, (
+        f"a root of one 10-frame segment, rewritten in place (size and modification time kept) after a first "
+        f"make_dataset: expected a dataset of the 10 new frames, found {len(ds)} item(s) whose poses are off the new "
+        f"frames' by up to {max(offs, default=0):.3g}: a stale cache (ROOT-12)")
+
+
+# ---------------------------------------------------------------- the converted layout: a cloud per sample (issue 12)
+
+
+@pytest.fixture(scope="module")
+def converted_root(tmp_path_factory) -> tuple[Path, dict]:
+    """Converted files whose samples each hold their own cloud, as real converted files do (obj_pc (N, P, 3))::
+
+        converted/driller_0/converted_data.npz, driller_1/…; converted/sprayer_0/…, sprayer_1/…   4 to 9 samples, 96 points
+    """
+    root = tmp_path_factory.mktemp("converted")
+    return root, synth.write_root(root, "converted", frames_per_segment=(4, 9), points=96)
+
+
+@pytest.mark.clause("LOADER-2", "LOADER-3")
+def test_items_of_a_converted_root_take_points_of_their_own_samples_cloud(adapter, converted_root):
+    """Every item of a converted root: its points come from the cloud of its own sample, never from the cloud of
+    another sample of the same file (the first one's, read once per file as a segment's is)."""
+    root, written = converted_root
+    ds = dataset(adapter, root, layout="converted")
+    items = Items.of(adapter)
+    frames = Frames(kit_frames(written))
+    assert len(ds) == written["num_frames"], f"expected a dataset of the {written['num_frames']} converted samples, found {len(ds)}"
+    wrong = []
+    for i in range(len(ds)):
+        item = ds[i]
+        j, off = frames.find(items.pose(item, f"item {i}").astype(np.float64))
+        assert off < 1e-5, (f"item {i}: expected the hand_pose of a sample of the root; its translation and qpos differ from "
+                            f"every sample's (the nearest, sample {j}, by {off:.3g})")
+        pts = items.points(item, f"item {i}").astype(np.float64)
+        cloud = frames.frames[j]["object_points"]
+        dist = np.min(np.linalg.norm(pts[:, None, :] - cloud[None], axis=2), axis=1)
+        if dist.max() >= 1e-5:
+            wrong.append((i, j, float(dist.max())))
+    assert not wrong, (
+        f"{len(wrong)} of {len(ds)} items of a converted root (a cloud per sample) hold points that are not of their own "
+        f"sample's cloud: " + ", ".join(f"item {i} (sample {j}) off by {d:.3g} m" for i, j, d in wrong[:5])
+        + ". Each sample of a converted file has its own cloud, obj_pc[i]; pairing every sample with the file's first cloud "
+        "gives this")
 
 
 

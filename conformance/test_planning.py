@@ -10,9 +10,10 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from realdex_conformance import features
 from realdex_conformance.plugin import require
 
 pytestmark = pytest.mark.requires("planning")
@@ -90,6 +91,7 @@ def test_a_plan_needs_passes_or_a_maximum_of_iterations(adapter):
 
 
 @pytest.mark.clause("PLAN-4", "PLAN-8")
+@pytest.mark.feature("planning:max-iterations")
 @pytest.mark.parametrize(
     "passes,max_iterations,iterations,begun,samples",
     [
@@ -109,6 +111,7 @@ def test_passes_and_maximum_iterations(adapter, passes, max_iterations, iteratio
 
 
 @pytest.mark.clause("PLAN-3", "PLAN-8")
+@pytest.mark.feature("planning:grad-accum")
 @pytest.mark.parametrize("grad_accum,per_pass", [(1, 10), (3, 4), (10, 1), (16, 1)])
 def test_gradient_accumulation_counts_optimizer_steps(adapter, grad_accum, per_pass):
     plan = adapter.plan_run(num_samples=100, batch_size=10, passes=2, grad_accum=grad_accum)
@@ -121,6 +124,7 @@ def test_gradient_accumulation_counts_optimizer_steps(adapter, grad_accum, per_p
 
 # checkpoint arithmetic at every boundary: K = 10, iterations around multiples of K
 @pytest.mark.clause("PLAN-6")
+@pytest.mark.feature("planning:max-iterations")
 @pytest.mark.parametrize(
     "iterations,periodic,total",
     [(1, 0, 1), (9, 0, 1), (10, 1, 1), (11, 1, 2), (19, 1, 2), (20, 2, 2), (21, 2, 3), (100, 10, 10), (101, 10, 11)],
@@ -162,6 +166,7 @@ def _expected_batches(n: int, b: int, w: int, drop_last: bool) -> int:
 @pytest.mark.clause("PLAN-2", "PLAN-3", "PLAN-4", "PLAN-6", "PLAN-7", "PLAN-8")
 @given(inputs=plan_inputs())
 def test_plan_arithmetic(adapter, inputs):
+    assume(inputs["grad_accum"] == 1 or features.supports(adapter, "planning:grad-accum"))  # drawn only where supported
     plan = adapter.plan_run(**inputs)
     n, b, w, g, p, k = (inputs[x] for x in ("num_samples", "batch_size", "world_size", "grad_accum", "passes", "ckpt_every"))
     batches = _expected_batches(n, b, w, inputs["drop_last"])
@@ -187,6 +192,7 @@ def test_plan_arithmetic(adapter, inputs):
 @pytest.mark.clause("PLAN-5")
 @given(inputs=plan_inputs(), more_passes=st.integers(0, 50), more_samples=st.integers(0, 5000))
 def test_plan_is_monotonic_in_passes_and_samples(adapter, inputs, more_passes, more_samples):
+    assume(inputs["grad_accum"] == 1 or features.supports(adapter, "planning:grad-accum"))  # drawn only where supported
     base = adapter.plan_run(**inputs)
     for what, other in (("passes", {**inputs, "passes": inputs["passes"] + more_passes}),
                         ("num_samples", {**inputs, "num_samples": inputs["num_samples"] + more_samples})):
@@ -312,3 +318,74 @@ def test_an_epoch_counter_that_outruns_the_passes_is_warned_about(adapter, step_
         assert about and any(f"{final}" in w or f"{final:,}" in w for w in about), (
             f"expected a warning naming step_epoch and the counter's final value {final}; found {warnings}"
         )
+
+
+# --- max_iterations with gradient accumulation: samples counted in batches (PLAN-8) ----------
+
+@pytest.mark.clause("PLAN-8", "PLAN-3", "PLAN-4")
+@pytest.mark.feature("planning:max-iterations", "planning:grad-accum")
+@pytest.mark.parametrize(
+    "n,w,g,m,per_pass,begun,samples",
+    [
+        # 100 samples, batch 10: 10 batches per pass; G = 3: iterations of 3, 3, 3 and 1 batches, 4 per pass
+        (100, 1, 3, 6, 4, 2, 160),  # a pass (100) + 2 iterations of 3 batches of 10 (60); not 6 x 10, not 6 x 30
+        (100, 1, 3, 4, 4, 1, 100),  # exactly one pass: its last iteration drew 1 batch, not 3
+        (100, 1, 3, 9, 4, 3, 230),  # 2 passes (200) + 1 iteration of 3 batches (30)
+        # 95 samples, batch 10: 10 batches, the last of 5; G = 2: 5 iterations per pass
+        (95, 1, 2, 7, 5, 2, 135),  # a pass (95) + 2 iterations of 2 full batches (40); not 7 x 20
+        # 2 ranks of 50 samples, 5 batches each; G = 2: iterations of 2, 2 and 1 batches, 3 per pass
+        (100, 2, 2, 4, 3, 2, 140),  # a pass (100) + 1 iteration of 2 batches of 10 on 2 ranks (40)
+    ],
+    ids=["g3-m6-mid-pass", "g3-m4-one-pass", "g3-m9-third-pass", "g2-m7-short-last-batch", "g2-m4-two-ranks"],
+)
+def test_max_iterations_with_gradient_accumulation_counts_the_batches_run(adapter, n, w, g, m, per_pass, begun,
+                                                                          samples):
+    plan = adapter.plan_run(num_samples=n, batch_size=10, world_size=w, grad_accum=g, max_iterations=m)
+    got = (plan["iterations_per_epoch"], plan["iterations"], plan["passes"], plan["samples_seen"])
+    want = (per_pass, m, begun, samples)
+    assert got == want, (
+        f"expected (iterations_per_epoch, iterations, passes begun, samples_seen) = {want} for {n} samples at batch 10 "
+        f"on {w} rank(s), grad_accum={g}, max_iterations={m}: a pass cut after r iterations ran r x {g} batches of 10 "
+        f"per rank (PLAN-8); got {got}"
+    )
+
+
+@st.composite
+def cut_plan_inputs(draw):
+    """A plan with gradient accumulation (2 to 5 batches an iteration) that max_iterations may cut mid-pass."""
+    b = draw(st.integers(1, 32), label="batch_size")
+    w = draw(st.integers(1, 4), label="world_size")
+    drop_last = draw(st.booleans(), label="drop_last")
+    n = draw(st.integers(b * w, 2_000), label="num_samples")  # at least one batch per rank
+    g = draw(st.integers(2, 5), label="grad_accum")
+    per_pass = math.ceil(_expected_batches(n, b, w, drop_last) / g)
+    return dict(
+        num_samples=n, batch_size=b, world_size=w, drop_last=drop_last, grad_accum=g,
+        max_iterations=draw(st.integers(1, 4 * per_pass), label="max_iterations"),
+        passes=draw(st.one_of(st.none(), st.integers(1, 5)), label="passes"),
+        ckpt_every=draw(st.one_of(st.none(), st.integers(1, 50)), label="ckpt_every"),
+    )
+
+
+@pytest.mark.clause("PLAN-3", "PLAN-4", "PLAN-6", "PLAN-8")
+@pytest.mark.feature("planning:max-iterations", "planning:grad-accum")
+@given(inputs=cut_plan_inputs())
+def test_plan_arithmetic_with_max_iterations_and_gradient_accumulation(adapter, inputs):
+    plan = adapter.plan_run(**inputs)
+    n, b, w, g, p, m, k = (inputs[x] for x in ("num_samples", "batch_size", "world_size", "grad_accum", "passes",
+                                               "max_iterations", "ckpt_every"))
+    batches = _expected_batches(n, b, w, inputs["drop_last"])
+    per_pass = math.ceil(batches / g)
+    iterations = m if p is None else min(p * per_pass, m)
+    whole, cut = divmod(iterations, per_pass)  # passes done whole, iterations of the pass cut short
+    per_rank = batches * b if inputs["drop_last"] else math.ceil(n / w)
+    # a cut pass ran `cut` iterations of g full batches each: only a pass's last iteration (and batch) is short
+    samples = w * (whole * per_rank + cut * g * b)
+    periodic = iterations // k if k else 0
+    want = dict(batches_per_epoch=batches, iterations_per_epoch=per_pass, passes=math.ceil(iterations / per_pass),
+                iterations=iterations, periodic_checkpoints=periodic,
+                checkpoints=periodic + (0 if k and iterations % k == 0 else 1), samples_seen=samples)
+    assert _counts(plan) == want, (
+        f"expected {want} for {inputs} ({whole} whole pass(es) of {per_rank} samples per rank and {cut} iteration(s) "
+        f"of {g} batches of {b}), got {_counts(plan)}"
+    )

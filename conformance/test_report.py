@@ -20,7 +20,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -89,8 +91,35 @@ def _run(args: list[str], cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _copy(inner: dict, name: str) -> Path:
+    """A fresh directory beside the inner run's with its two input files only (no report, no example database)."""
+    where = inner["dir"].parent / f"{inner['dir'].name}-{name}"
+    where.mkdir()
+    for kept in ("test_inner.py", "xfails.txt"):
+        shutil.copy2(inner["dir"] / kept, where / kept)
+    return where
+
+
+# The tests below that need child runs of their own get them through ``inner["later"]``: each child run
+# (or short sequence of them) starts as soon as the inner run has ended, in its own directory, beside the
+# others, and the test waits for its result. Child runs are mostly interpreter start-up, so running them
+# side by side takes about half the time on two cores. Only the runs of the tests selected are started.
+LATER: dict[str, Callable[[dict], object]] = {}
+
+
+def later(test_name: str):
+    def register(job: Callable[[dict], object]) -> Callable[[dict], object]:
+        LATER[test_name] = job
+        return job
+    return register
+
+
+def _result(inner: dict, test_name: str):
+    return inner["later"][test_name].result()
+
+
 @pytest.fixture(scope="module")
-def inner(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config, adapter) -> dict:
+def inner(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config, adapter, request: pytest.FixtureRequest) -> dict:
     from realdex_conformance.plugin import impl_spec
 
     where = tmp_path_factory.mktemp("inner-run")
@@ -105,11 +134,16 @@ def inner(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config,
     )
     out = proc.stdout + proc.stderr
     assert (where / "report.json").exists(), f"expected the inner run to write report.json; it printed:\n{out[-3000:]}"
-    return {
-        "dir": where, "env": env, "proc": proc, "out": out,
+    found = {
+        "dir": where, "env": env, "proc": proc, "out": out, "impl": impl_spec(pytestconfig),
         "doc": json.loads((where / "report.json").read_text(encoding="utf-8")),
         "summary": (where / "summary.md").read_text(encoding="utf-8"),
     }
+    selected = {item.originalname for item in request.session.items if item.module is request.module}
+    pool = ThreadPoolExecutor(max_workers=max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="report-child")
+    found["later"] = {name: pool.submit(job, found) for name, job in LATER.items() if name in selected}
+    yield found
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _test(inner: dict, nodeid: str) -> dict:
@@ -164,6 +198,20 @@ def test_report_gives_every_test_with_outcome_clauses_and_duration(inner):
     )
 
 
+@later("test_a_failure_comes_with_a_command_that_reruns_just_it")
+def _rerun_the_failure(inner: dict) -> tuple[subprocess.CompletedProcess, list]:
+    """The printed command of the failed test, run in a directory without the inner run's example database."""
+    test = next(t for t in inner["doc"]["tests"] if t["nodeid"] == "test_inner.py::test_fails_for_large_numbers")
+    if not test.get("reproduce"):
+        return None, []  # the test says what is missing
+    where = _copy(inner, "rerun")
+    rerun = _run(shlex.split(test["reproduce"]["command"]) + ["-p", "no:cacheprovider", "--conformance-report=rerun.json"],
+                 where, inner["env"])
+    report_file = where / "rerun.json"
+    redo = json.loads(report_file.read_text(encoding="utf-8"))["tests"] if report_file.exists() else []
+    return rerun, redo
+
+
 @pytest.mark.clause("REPORT-4")
 def test_a_failure_comes_with_a_command_that_reruns_just_it(inner):
     test = _test(inner, "test_inner.py::test_fails_for_large_numbers")
@@ -176,12 +224,9 @@ def test_a_failure_comes_with_a_command_that_reruns_just_it(inner):
         if other != test["nodeid"]:
             assert "reproduce" not in _test(inner, other), f"expected no reproduction for {other}, which did not fail"
     # without the example database the inner run left, the command alone must find the failure again
-    shutil.rmtree(inner["dir"] / ".hypothesis", ignore_errors=True)
-    rerun = _run(shlex.split(repro["command"]) + ["-p", "no:cacheprovider", "--conformance-report=rerun.json"],
-                 inner["dir"], inner["env"])
-    redo = json.loads((inner["dir"] / "rerun.json").read_text(encoding="utf-8"))["tests"]
+    rerun, redo = _result(inner, "test_a_failure_comes_with_a_command_that_reruns_just_it")
     assert [(t["nodeid"], t["outcome"]) for t in redo] == [(test["nodeid"], "failed")], (
-        f"expected {repro['command']!r} to rerun just {test['nodeid']} and fail again, found {redo}:\n{rerun.stdout[-2000:]}"
+        f"expected {repro['command']!r} to rerun just {test['nodeid']} and fail again, found {redo}:\n{rerun and rerun.stdout[-2000:]}"
     )
     assert redo[0]["message"] == test["message"], f"expected the same failure, found {redo[0]['message']!r}"
 
@@ -253,28 +298,49 @@ PLAIN = textwrap.dedent(
 )
 
 
+@later("test_without_impl_a_run_is_as_without_the_kit")
+def _plain_runs(inner: dict) -> dict:
+    """A plain Hypothesis test run with the kit installed and with it disabled, each in a directory of its own."""
+    runs = {}
+    for name, extra in (("with the kit", []), ("without it", ["-p", "no:realdex_conformance.plugin"])):
+        where = inner["dir"].parent / f"{inner['dir'].name}-plain-{len(runs)}"
+        where.mkdir()
+        (where / "test_plain.py").write_text(PLAIN, encoding="utf-8")
+        proc = _run([sys.executable, "-m", "pytest", "test_plain.py", "-p", "no:cacheprovider", *extra], where, inner["env"])
+        runs[name] = (proc, where / "settings.json")
+    return runs
+
+
 @pytest.mark.clause("REPORT-10")
 def test_without_impl_a_run_is_as_without_the_kit(inner):
-    where = inner["dir"] / "plain"
-    where.mkdir(exist_ok=True)
-    (where / "test_plain.py").write_text(PLAIN, encoding="utf-8")
     seen = {}
-    for name, extra in (("with the kit", []), ("without it", ["-p", "no:realdex_conformance.plugin"])):
-        proc = _run([sys.executable, "-m", "pytest", "test_plain.py", "-p", "no:cacheprovider", *extra], where, inner["env"])
+    for name, (proc, settings_file) in _result(inner, "test_without_impl_a_run_is_as_without_the_kit").items():
         assert proc.returncode == 0, f"{name}: expected the plain test to pass, found:\n{proc.stdout[-1500:]}"
         header = [line for line in proc.stdout.splitlines()[:10] if "realdex" in line.lower() and not line.startswith("plugins:")]
-        seen[name] = (json.loads((where / "settings.json").read_text()), header)
+        seen[name] = (json.loads(settings_file.read_text()), header)
     assert seen["with the kit"] == seen["without it"], (
         f"expected the same Hypothesis settings and header with and without the kit, found {seen}"
     )
 
 
+@later("test_two_workers_report_what_one_process_reports")
+def _two_workers(inner: dict) -> tuple[subprocess.CompletedProcess, Path] | None:
+    """The inner run's command again, with two xdist workers, in a directory of its own."""
+    from importlib.util import find_spec
+
+    if not find_spec("xdist"):
+        return None
+    where = _copy(inner, "n2")
+    args = [a for a in inner["proc"].args if not a.startswith("--conformance-report")]  # the inner run's command
+    return _run([*args, "--conformance-report=report-n2.json", "-n", "2"], where, inner["env"]), where / "report-n2.json"
+
+
 @pytest.mark.clause("REPORT-11")
 def test_two_workers_report_what_one_process_reports(inner):
     pytest.importorskip("xdist", reason="REPORT-11 is checked where pytest-xdist is installed")
-    args = [a for a in inner["proc"].args if not a.startswith("--conformance-report")]  # the inner run's command
-    proc = _run([*args, "--conformance-report=report-n2.json", "-n", "2"], inner["dir"], inner["env"])
-    spread = json.loads((inner["dir"] / "report-n2.json").read_text(encoding="utf-8"))
+    proc, report_file = _result(inner, "test_two_workers_report_what_one_process_reports")
+    assert report_file.exists(), f"expected the run with -n 2 to write its report; it printed:\n{proc.stdout[-2000:]}{proc.stderr[-1000:]}"
+    spread = json.loads(report_file.read_text(encoding="utf-8"))
 
     def same(doc: dict) -> dict:
         return {"tests": sorted((t["id"], t["outcome"], tuple(t["clauses"]), t["message"]) for t in doc["tests"]),
@@ -287,20 +353,29 @@ def test_two_workers_report_what_one_process_reports(inner):
     )
 
 
-@pytest.mark.clause("REPORT-12")
-def test_a_run_never_changes_the_golden_files(inner, pytestconfig):
+def _golden_files() -> dict:
+    from realdex_conformance import golden
+
+    return {p.relative_to(golden.GOLDEN_DIR).as_posix(): p.read_bytes() for p in golden.GOLDEN_DIR.rglob("*.json")}
+
+
+@later("test_a_run_never_changes_the_golden_files")
+def _snapshot_update_run(inner: dict) -> tuple[dict, dict]:
+    """The golden files before and after a run of two planning tests with --snapshot-update."""
     from importlib.util import find_spec
 
-    from realdex_conformance import golden
-    from realdex_conformance.plugin import impl_spec
-
-    def digests() -> dict:
-        return {p.name: p.read_bytes() for p in golden.GOLDEN_DIR.rglob("*.json")}
-    before = digests()
+    before = _golden_files()
     update = ["--snapshot-update"] if find_spec("syrupy") else []
     _run([sys.executable, "-m", "pytest", "--pyargs", "realdex_conformance.test_planning", "-k", "users_table or eight",
-          f"--impl={impl_spec(pytestconfig)}", "-p", "no:cacheprovider", *update], inner["dir"], inner["env"])
-    assert before and digests() == before, "expected the kit's golden files unchanged by a run against the implementation"
+          f"--impl={inner['impl']}", "-p", "no:cacheprovider", *update], _copy(inner, "golden"), inner["env"])
+    return before, _golden_files()
+
+
+@pytest.mark.clause("REPORT-12")
+def test_a_run_never_changes_the_golden_files(inner):
+    before, after = _result(inner, "test_a_run_never_changes_the_golden_files")
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert before and not changed, f"expected the kit's golden files unchanged by a run against the implementation, found changed {changed}"
 
 
 @pytest.mark.clause("REPORT-13")
@@ -329,22 +404,28 @@ def _inner_json(where: Path, name: str) -> dict:
     return json.loads((where / name).read_text(encoding="utf-8"))
 
 
-@pytest.mark.clause("REPORT-15")
-def test_benchmark_figures_are_in_the_report_for_each_benchmark_that_ran(inner, pytestconfig):
-    from realdex_conformance import perf
-    from realdex_conformance.plugin import impl_spec
-
-    where = inner["dir"]
-    base = [sys.executable, "-m", "pytest", "--pyargs", "realdex_conformance.test_performance", f"--impl={impl_spec(pytestconfig)}",
+@later("test_benchmark_figures_are_in_the_report_for_each_benchmark_that_ran")
+def _benchmark_runs(inner: dict) -> tuple[Path, subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """Two benchmarks of chapter 15 run without and with --conformance-benchmarks."""
+    where = _copy(inner, "bench")
+    base = [sys.executable, "-m", "pytest", "--pyargs", "realdex_conformance.test_performance", f"--impl={inner['impl']}",
             "-p", "no:cacheprovider", "-k", "read_throughput and (segment or converted)"]
     unasked = _run(base + ["--conformance-report=unasked.json"], where, inner["env"])
+    asked = _run(base + ["--conformance-benchmarks", "--benchmark-disable", "--conformance-report=asked.json"], where, inner["env"])
+    return where, unasked, asked
+
+
+@pytest.mark.clause("REPORT-15")
+def test_benchmark_figures_are_in_the_report_for_each_benchmark_that_ran(inner):
+    from realdex_conformance import perf
+
+    where, unasked, asked = _result(inner, "test_benchmark_figures_are_in_the_report_for_each_benchmark_that_ran")
     doc = _inner_json(where, "unasked.json")
     outcomes = {(t["outcome"], t["message"].removeprefix("Skipped: ")) for t in doc["tests"]}
     assert outcomes <= {("skipped", perf.NOT_ASKED)} and doc["benchmarks"] == [], (
         f"expected every benchmark skipped without --conformance-benchmarks and no figures, found {outcomes}, "
         f"{doc['benchmarks']}:\n{unasked.stdout[-2000:]}"
     )
-    asked = _run(base + ["--conformance-benchmarks", "--benchmark-disable", "--conformance-report=asked.json"], where, inner["env"])
     doc = _inner_json(where, "asked.json")
     ran = sorted(t["id"] for t in doc["tests"] if t["outcome"] == "passed")
     entries = doc["benchmarks"]
@@ -387,22 +468,41 @@ def test_the_diff_of_two_reports_names_what_changed_and_gates_on_it(inner):
     assert same.returncode == 0 and "No regression" in same.stdout, f"expected a report against itself to pass: {same.stdout}{same.stderr}"
 
 
-@pytest.mark.clause("REPORT-17")
-def test_the_implementers_snapshots_are_written_compared_and_kept_outside_the_kit(inner, adapter, pytestconfig):
+def _kit_golden_digest() -> str:
     import hashlib
 
-    from realdex_conformance.contract import LAYOUTS
     from realdex_conformance.golden import GOLDEN_DIR
-    from realdex_conformance.plugin import impl_spec
 
-    def golden_digest() -> str:
-        return hashlib.sha256(b"".join(p.as_posix().encode() + p.read_bytes() for p in sorted(GOLDEN_DIR.rglob("*")) if p.is_file())).hexdigest()
+    files = sorted(p for p in GOLDEN_DIR.rglob("*") if p.is_file())
+    return hashlib.sha256(b"".join(p.as_posix().encode() + p.read_bytes() for p in files)).hexdigest()
 
-    where, before = inner["dir"], golden_digest()
-    run = [sys.executable, "-m", "pytest", "test_inner.py", "-k", "test_passes", f"--impl={impl_spec(pytestconfig)}",
+
+@later("test_the_implementers_snapshots_are_written_compared_and_kept_outside_the_kit")
+def _snapshot_runs(inner: dict) -> dict:
+    """Three runs with --conformance-snapshots: one that writes them, one that compares them unchanged, and one
+    after the first snapshot written was edited by hand; with the kit's golden files digested before and after."""
+    where, before = _copy(inner, "snaps"), _kit_golden_digest()
+    run = [sys.executable, "-m", "pytest", "test_inner.py", "-k", "test_passes", f"--impl={inner['impl']}",
            "-p", "no:cacheprovider", "--conformance-snapshots=snaps", "--conformance-report=snaps.json"]
     updated = _run(run + ["--conformance-snapshots-update"], where, inner["env"])
-    written = _inner_json(where, "snaps.json")["snapshots"]["written"]
+    written = _inner_json(where, "snaps.json")["snapshots"]["written"] if (where / "snaps.json").exists() else []
+    compared = _run(run, where, inner["env"])
+    target = where / "snaps" / (written[0] if written else "gone.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stored = json.loads(target.read_text(encoding="utf-8")) if written else {}
+    target.write_text(json.dumps({**stored, "edited by hand": True}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    changed = _run(run, where, inner["env"])
+    return {"updated": updated, "written": written, "compared": compared, "changed": changed,
+            "golden_before": before, "golden_after": _kit_golden_digest()}
+
+
+@pytest.mark.clause("REPORT-17")
+def test_the_implementers_snapshots_are_written_compared_and_kept_outside_the_kit(inner, adapter):
+    from realdex_conformance.contract import LAYOUTS
+    from realdex_conformance.golden import GOLDEN_DIR
+
+    runs = _result(inner, "test_the_implementers_snapshots_are_written_compared_and_kept_outside_the_kit")
+    updated, written, compared, changed = (runs[k] for k in ("updated", "written", "compared", "changed"))
     caps = set(adapter.capabilities)
     want = sorted([f"canonical-form/{layout}.json" for layout in LAYOUTS if f"read:{layout}" in caps]
                   + [name for name, cap in (("batch-plans.json", "batching"), ("run-plans.json", "planning"),
@@ -410,15 +510,9 @@ def test_the_implementers_snapshots_are_written_compared_and_kept_outside_the_ki
     assert updated.returncode == 0 and written == want, (
         f"expected the snapshots of the declared capabilities {want} written, found {written}:\n{updated.stdout[-2000:]}"
     )
-    compared = _run(run, where, inner["env"])
     assert compared.returncode == 0, f"expected the unchanged snapshots to match:\n{compared.stdout[-2000:]}"
-    target = where / "snaps" / (want[0] if want else "gone.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stored = json.loads(target.read_text(encoding="utf-8")) if want else {}
-    target.write_text(json.dumps({**stored, "edited by hand": True}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    changed = _run(run, where, inner["env"])
     shown = f"--- stored/{want[0]}" if want else "no longer produced"
     assert changed.returncode == 1 and shown in changed.stdout, (
         f"expected exit status 1 and {shown!r} for a snapshot edited by hand, found {changed.returncode}:\n{changed.stdout[-2000:]}"
     )
-    assert golden_digest() == before, f"expected the kit's golden files in {GOLDEN_DIR} untouched by the snapshot runs"
+    assert runs["golden_after"] == runs["golden_before"], f"expected the kit's golden files in {GOLDEN_DIR} untouched by the snapshot runs"

@@ -395,6 +395,146 @@ def test_a_pass_redone_after_a_kill_counts_once(adapter, tmp_path):
     assert got == [], f"a run killed after pass 1 and resumed to its end, pass 1 logged twice: expected no finding, got {got}"
 
 
+# --- runs of several segments (issue 12): every segment counts, the pauses between them do not ------------
+
+def resumed_at_15(step: float, pause: float, plan: dict) -> list[dict]:
+    """The small plan interrupted at iteration 15, right after its checkpoint, and resumed after ``pause`` seconds:
+    two segments of 15 iterations of ``step`` seconds each."""
+    first, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=step, stop_at=15)
+    t2 = t + pause
+    second, t3, it3 = passes(t2, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=step,
+                             start_iteration=15)
+    assert (it, it3) == (15, 30), f"the hand-made log must stop at 15 and end at 30; it stops at {it}, ends at {it3}"
+    return [run_start(T0, plan), *first, run_end(t, it, "interrupted"),
+            run_start(t2, plan, resume={"iteration": 15, "pass": 1, "checkpoint": "ckpt_15.pt"}), *second,
+            run_end(t3, it3)]
+
+
+@pytest.mark.clause("RUNLOG-12")
+def test_wall_time_sums_the_segments_not_the_pauses_between_them(adapter, tmp_path):
+    """A step time of 10 s: 300 s expected for 30 iterations, 150 s at least. Two segments of 0.15 s a day apart
+    did not train for a day; two segments of 135 s an hour apart trained for 270 s, inside the band."""
+    timed = {**SMALL, "step_time": 10.0, "expected_seconds": 300.0, "expected_seconds_low": 150.0,
+             "expected_seconds_high": 600.0}
+    paused = write(tmp_path, resumed_at_15(step=0.01, pause=86_400.0, plan=timed), "fast-a-day-apart.jsonl")
+    assert_flags(adapter, paused, "RUN-TOO-FAST")
+    halves = write(tmp_path, resumed_at_15(step=9.0, pause=3600.0, plan=timed), "two-halves-in-the-band.jsonl")
+    got = codes(adapter, halves)
+    assert got == [], (f"expected no finding for two segments of 135 s (270 s in all, the band 150 s to 600 s): "
+                       f"the last segment alone is not the run's time; got {got}")
+
+
+@pytest.mark.clause("RUNLOG-13", "RUNLOG-4")
+def test_checkpoints_saved_at_interruptions_are_not_extra(adapter, tmp_path):
+    """Interrupted at iterations 12 and 23, between the periodic checkpoints (15, 30): each stop saves and logs a
+    checkpoint where it stopped (TRAIN-9) and the next segment resumes from it. Three segments, no finding."""
+    first, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, stop_at=12,
+                          final=False)
+    t2 = t + 600
+    second, t3, it2 = passes(t2, 1, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0,
+                             start_iteration=12, stop_at=23, final=False)
+    t4 = t3 + 600
+    third, t5, it3 = passes(t4, 2, 2, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0,
+                            start_iteration=23)
+    assert (it, it2, it3) == (12, 23, 30), (
+        f"the hand-made log must stop at 12 and 23 and end at 30; found {it}, {it2}, {it3}")
+
+    def stop(at, when):  # the checkpoint a stopped segment saves where it stopped (TRAIN-9)
+        return {"event": "checkpoint", "time": when, "iteration": at, "path": f"ckpt_{at}.pt", "final": False}
+
+    events = [run_start(T0, SMALL), *first, stop(12, t), run_end(t, 12, "interrupted"),
+              run_start(t2, SMALL, resume={"iteration": 12, "pass": 1, "checkpoint": "ckpt_12.pt"}), *second,
+              stop(23, t3), run_end(t3, 23, "interrupted"),
+              run_start(t4, SMALL, resume={"iteration": 23, "pass": 2, "checkpoint": "ckpt_23.pt"}), *third,
+              run_end(t5, it3)]
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], (f"expected no finding for a run interrupted at 12 and 23, each stop saving where it stopped and "
+                       f"resumed from there: those checkpoints are allowed, not extra (RUNLOG-13); got {got}")
+
+
+def empty_pass_mid_run_log() -> list[dict]:
+    """5 passes of 10 iterations, a checkpoint every 15. Interrupted at 20 (the end of pass 1), the run resumes with a
+    loader whose state is that of the pass it had finished: pass 2 draws 0 batches; passes 3 (iterations 20 to 30)
+    and 4 (30 to 40, interrupted at 35 and resumed) draw theirs. The plan has batches, and so do the first segment,
+    the last one and the run's totals."""
+    p5 = plan(passes=5, ckpt_every=15, batches_per_epoch=10, iterations_per_epoch=10, iterations=50,
+              periodic_checkpoints=3, checkpoints=4, samples_seen=500)
+    events, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    events = [run_start(T0, p5), *events]
+
+    def log(event, **fields):
+        events.append({"event": event, "time": t, **fields})
+
+    def train_to(last):  # one second an iteration, a checkpoint at every multiple of 15
+        nonlocal t, it
+        while it < last:
+            it, t = it + 1, t + 1.0
+            if it % 15 == 0:
+                log("checkpoint", iteration=it, path=f"ckpt_{it}.pt", final=False)
+
+    log("checkpoint", iteration=20, path="ckpt_20.pt", final=False)
+    events.append(run_end(t, 20, "interrupted"))
+    t += 600
+    events.append(run_start(t, p5, resume={"iteration": 20, "pass": 2, "checkpoint": "ckpt_20.pt"}))
+    log("epoch_start", **{"pass": 2, "iteration": 20})
+    log("epoch_end", **{"pass": 2, "iteration": 20, "batches": 0, "samples_seen": 0})
+    log("epoch_start", **{"pass": 3, "iteration": 20})
+    train_to(30)
+    log("epoch_end", **{"pass": 3, "iteration": 30, "batches": 10, "samples_seen": 100})
+    log("epoch_start", **{"pass": 4, "iteration": 30})
+    train_to(35)
+    log("checkpoint", iteration=35, path="ckpt_35.pt", final=False)
+    events.append(run_end(t, 35, "interrupted"))
+    t += 600
+    events.append(run_start(t, p5, resume={"iteration": 35, "pass": 4, "checkpoint": "ckpt_35.pt"}))
+    log("epoch_start", **{"pass": 4, "iteration": 35})
+    train_to(40)
+    log("epoch_end", **{"pass": 4, "iteration": 40, "batches": 10, "samples_seen": 100})
+    log("checkpoint", iteration=40, path="ckpt_40.pt", final=True)
+    events.append(run_end(t, 40))
+    return events
+
+
+@pytest.mark.clause("RUNLOG-8")
+def test_an_empty_pass_in_the_middle_of_a_run_with_batches_is_named(adapter, tmp_path):
+    events = empty_pass_mid_run_log()
+    empty = [e for e in events if e["event"] == "epoch_end" and e["batches"] == 0]
+    starts = [i for i, e in enumerate(events) if e["event"] == "run_start"]
+    assert len(starts) == 3 and len(empty) == 1 and starts[1] < events.index(empty[0]) < starts[2], (
+        f"the hand-made log must hold one empty pass, in the second of three segments; found {len(empty)} empty "
+        f"pass(es), segments starting at events {starts}")
+    got = codes(adapter, write(tmp_path, events))
+    assert "RUN-EMPTY-PASS" in got, (
+        "expected RUN-EMPTY-PASS for pass 2, which drew 0 batches in the second of three segments while the plan, "
+        f"the first and last segments and the run's totals have batches: the other findings are its consequences "
+        f"and do not name the cause; got {got}")
+
+
+@pytest.mark.clause("RUNLOG-14", "RUNLOG-15", "RUNLOG-3")
+def test_a_clean_max_iterations_run_with_gradient_accumulation_has_no_finding(adapter, tmp_path):
+    """100 samples, batch 10, grad_accum 3 (iterations of 3, 3, 3 and 1 batches: 4 a pass), max_iterations 6, a
+    checkpoint every 5: pass 0 whole (10 batches, 100 samples), pass 1 cut after 2 iterations (6 batches, 60
+    samples); 160 samples seen (PLAN-8), checkpoints at 5 and 6 (final)."""
+    logged = plan(passes=None, ckpt_every=5, batches_per_epoch=10, iterations_per_epoch=4, iterations=6,
+                  periodic_checkpoints=1, checkpoints=2, samples_seen=160)
+    logged.update(grad_accum=3, max_iterations=6)
+
+    def ev(name, t, **fields):
+        return {"event": name, "time": T0 + t, **fields}
+
+    events = [run_start(T0, logged, config={"batch_size": 10, "grad_accum": 3, "max_iterations": 6}),
+              ev("epoch_start", 0, **{"pass": 0, "iteration": 0}),
+              ev("epoch_end", 4, **{"pass": 0, "iteration": 4, "batches": 10, "samples_seen": 100}),
+              ev("epoch_start", 4, **{"pass": 1, "iteration": 4}),
+              ev("checkpoint", 5, iteration=5, path="ckpt_5.pt", final=False),
+              ev("epoch_end", 6, **{"pass": 1, "iteration": 6, "batches": 6, "samples_seen": 60}),
+              ev("checkpoint", 6, iteration=6, path="ckpt_6.pt", final=True),
+              run_end(T0 + 6, 6, "max-iterations")]
+    got = codes(adapter, write(tmp_path, events))
+    assert got == [], (f"expected no finding for a run that did its plan exactly: 6 iterations under grad_accum 3, the "
+                       f"cut pass drawing 2 x 3 batches (100 + 60 = 160 samples); got {got}")
+
+
 def _interrupted_log() -> list[dict]:
     body, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
     return [run_start(T0, SMALL), *body, run_end(t, it, "interrupted")]

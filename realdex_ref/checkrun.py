@@ -162,6 +162,11 @@ def _check_empty(v: Verdict, plan: dict[str, Any], events: list[dict[str, Any]],
         why = f" {exc}"
     ends = sum(1 for e in events if e["event"] == "epoch_end")
     what = f"{len(empty)} of {ends} logged pass(es) had 0 batches" if empty else "the plan has 0 batches per pass"
+    if empty and not why:  # the plan has batches: this pass's loader gave none, wherever in the run it fell
+        shown = ", ".join(f"{e.get('pass')} (line {e['line']})" for e in empty[:8])
+        why = (f" pass(es) {shown}, where the plan has {plan['batches_per_epoch']:,} batch(es) per pass; the loader "
+               "yielded nothing for them (an iterator used up by an earlier pass, a loader state restored at the end "
+               "of a pass on resume). Fix: make a fresh iterator each pass and restore only a position inside a pass.")
     v.add("RUN-EMPTY-PASS", what + (":" + why if why else "."), empty[0]["line"] if empty else line)
 
 

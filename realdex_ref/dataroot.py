@@ -7,6 +7,7 @@ never read as one of them silently: ``choose_layout`` refuses and says how to ch
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,8 +105,32 @@ class Inventory:
         }
 
 
+_NUMBERED = re.compile(r"[0-9]+\.npz")
+
+
+def _file_key(name: str) -> tuple:
+    """Where a file sorts among its folder's entries (ROOT-5): numbered files (``<digits>.npz``) first, by
+    number (code point between equal numbers), then every other name, a folder's ``(1, name)`` too, by code point."""
+    if _NUMBERED.fullmatch(name):
+        return (0, int(name[:-4]), name)
+    return (1, name)
+
+
+def path_order(root: Path) -> Callable[[Path], tuple]:
+    """The sort key of ROOT-5 for paths under ``root``: part by part, the file name by ``_file_key``.
+
+    The frames of a per-frame recording (``<object>_<recording>/<i>.npz``) so come in the order of
+    their index, ``2.npz`` before ``10.npz``, and so do the segments ``<object>/<counter>.npz``."""
+    prefix = len(root.parts)
+
+    def key(path: Path) -> tuple:
+        *folders, name = path.parts[prefix:]
+        return (*((1, f) for f in folders), _file_key(name))
+    return key
+
+
 def _walk(root: Path, problems: list[Problem]) -> list[Path]:
-    """Every non-folder entry under ``root``, sorted, symbolic links to files included (ROOT-11).
+    """Every non-folder entry under ``root`` in the order of ROOT-5, symbolic links to files included (ROOT-11).
 
     A folder that cannot be listed is reported (``UNREADABLE_FOLDER``, an error: the root would be
     read in part). A symbolic link to a folder is followed, and every real folder is walked once:
@@ -141,7 +166,7 @@ def _walk(root: Path, problems: list[Problem]) -> list[Path]:
                 is_dir = False  # a link loop or an unreachable target: read (and refused) as a file
             (subfolders if is_dir else found).append(Path(entry.path))
         stack.extend(reversed(subfolders))
-    return sorted(found)
+    return sorted(found, key=path_order(root))
 
 
 def _load_problem(path: Path, exc: DataError) -> Problem:
@@ -420,7 +445,7 @@ def open_root(root: str | Path, layout: str | None = None, *, visit: Callable[[l
 
 def read_root(root: str | Path, layout: str | None = None, *, jobs: int = 1, index: "index_module.Index | None" = None,
               progress: Progress | None = None) -> list[dict[str, Any]]:
-    """The canonical samples of one layout of ``root``, file by file in path order (ROOT-3..6)."""
+    """The canonical samples of one layout of ``root``, file by file in path order (ROOT-3..6: numbered files by number)."""
     seen: list[layouts.FileData] = []
     inv, chosen = open_root(root, layout, visit=seen.append, jobs=jobs, index=index, progress=progress)
     wanted = detected_as(inv, chosen)

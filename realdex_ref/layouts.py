@@ -394,13 +394,18 @@ def write_samples(
     dropped = sorted(held - HOLDS[layout])
     files: list[str] = []
     counters: dict[str, int] = {}
-    for group in _groups(samples, layout):
-        obj = _safe_name(str(group[0].get("object") or "object"))
+    groups = _groups(samples, layout)
+    names = [_safe_name(str(group[0].get("object") or "object")) for group in groups]
+    # recording folders <object>_<counter>, zero-padded to the widest counter of their object: folder names
+    # compare by code point (ROOT-5), so that an object's recordings read back in the order written
+    width = {obj: len(str(names.count(obj) - 1)) for obj in names}
+    for group, obj in zip(groups, names):
         counters[obj] = counters.get(obj, -1) + 1
         if layout == "converted":
             files += _write_converted(group, dest, obj, counters[obj], dropped)
         else:
-            files += _write_realdex(group, dest, obj, counters[obj], layout, orient_encoding, dropped)
+            recording = f"{counters[obj]:0{width[obj]}d}"
+            files += _write_realdex(group, dest, obj, counters[obj], recording, layout, orient_encoding, dropped)
     return WriteResult(files, dropped)
 
 
@@ -422,7 +427,7 @@ def _realdex_arrays(group: list[dict[str, Any]], dropped: list[str]) -> dict[str
     return arrays
 
 
-def _write_realdex(group, dest: Path, obj: str, counter: int, layout: str, encoding: str, dropped) -> list[str]:
+def _write_realdex(group, dest: Path, obj: str, counter: int, recording: str, layout: str, encoding: str, dropped) -> list[str]:
     arrays = _realdex_arrays(group, dropped)
     if layout == "realdex-segment":
         path = _new_file(dest / obj / f"{counter}.npz")
@@ -433,7 +438,7 @@ def _write_realdex(group, dest: Path, obj: str, counter: int, layout: str, encod
         frame = {k: (v[i : i + 1] if k in ("qpos", "hand_transl", "hand_orient", "object_transl", "object_orient") else v) for k, v in arrays.items()}
         if encoding == "matrix" and np.isfinite(frame["object_orient"]).all():
             frame["object_orient"] = rotation.rotvec_to_matrix(frame["object_orient"])
-        path = _new_file(dest / f"{obj}_{counter}" / f"{i}.npz")
+        path = _new_file(dest / f"{obj}_{recording}" / f"{i}.npz")
         np.savez(path, **frame)
         files.append(str(path))
     return files

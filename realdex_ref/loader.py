@@ -90,100 +90,35 @@ def farthest_points_by_definition(cloud: np.ndarray, k: int, start: int) -> np.n
     return chosen
 
 
-# The fast form: points in spatial blocks (Morton order), so that a pick only lowers the distances of
-# the blocks it can reach, and several picks per round when the current distances prove the definition
-# would take them one after another. Every distance is computed as the definition computes it.
-FPS_BLOCK = 16  # points per block
-FPS_PICKS = 16  # blocks whose farthest points are sampled among themselves in one round
-FPS_SLACK = 1e-9  # relative margin on every bound, far above the rounding of a few float64 operations
-
-
 def farthest_points(cloud: np.ndarray, k: int, start: int) -> np.ndarray:
     """Indices of ``k`` points of ``cloud`` (float64, (P, 3)) by farthest-point sampling from point ``start``:
-    equal to ``farthest_points_by_definition``, point for point."""
-    cloud = np.asarray(cloud, dtype=np.float64)
-    n = len(cloud)
-    B = FPS_BLOCK
-    if n <= 4 * B or k <= 1 or not np.isfinite(cloud).all():
-        return farthest_points_by_definition(cloud, k, start)
-    nb = -(-n // B)
-    # block rows of original indices, padded with n; within a row in original order (ties go to the first)
-    orig = np.concatenate([_morton_order(cloud), np.full(nb * B - n, n)]).reshape(nb, B)
-    orig.sort(axis=1)
-    pts = cloud[np.minimum(orig, n - 1)]
-    X, Y, Z = (np.ascontiguousarray(pts[..., i]) for i in range(3))
-    centre = pts.mean(axis=1)
-    radius = np.sqrt(np.sum((pts - centre[:, None]) ** 2, axis=-1).max(axis=1)) * (1 + FPS_SLACK)
-    dist = _sq(X, Y, Z, *cloud[start])
-    dist[orig == n] = -1.0  # padding is never chosen, never lowered
-    bmax = dist.max(axis=1)
+    equal to ``farthest_points_by_definition``, point for point, NaN and infinity included.
+
+    The same arithmetic, element for element (difference, square, ``(dx² + dy²) + dz²`` in the order of
+    ``np.sum`` over three values, minimum, first index of the maximum), on the coordinates held as three
+    contiguous rows and into buffers allocated once: no (P, 3) temporaries and no strided sum per pick."""
+    coords = np.ascontiguousarray(np.asarray(cloud, dtype=np.float64).T)  # (3, P)
+    squares = np.empty_like(coords)
+    sx, sy, sz = squares
+    dist = np.empty(coords.shape[1])
+    step = np.empty_like(dist)
     chosen = np.empty(k, dtype=np.int64)
     chosen[0] = start
-    j = 1
-    flat_orig = orig.reshape(-1)
-    cx, cy, cz = (centre[:, i, None] for i in range(3))
-    while j < k:
-        picks = _next_picks(bmax, dist, flat_orig, X, Y, Z, min(FPS_PICKS, nb - 1), k - j)
-        chosen[j:j + len(picks)] = flat_orig[picks]
-        ax, ay, az = X.reshape(-1)[picks], Y.reshape(-1)[picks], Z.reshape(-1)[picks]
-        # a block can be lowered by a pick only if the pick lies within its radius plus its farthest distance
-        reach = np.square(radius + np.sqrt(bmax) * (1 + FPS_SLACK)) * (1 + FPS_SLACK)
-        bi, pi = np.nonzero(_sq(cx, cy, cz, ax, ay, az) < reach[:, None])
-        np.minimum.at(dist, bi, _sq(X[bi], Y[bi], Z[bi], ax[pi, None], ay[pi, None], az[pi, None]))
-        near = np.unique(bi)
-        bmax[near] = dist[near].max(axis=1)
-        j += len(picks)
+    sub, mul, add = np.subtract, np.multiply, np.add
+    sub(coords, coords[:, start, None], out=squares)
+    mul(squares, squares, out=squares)
+    add(sx, sy, out=dist)
+    add(dist, sz, out=dist)
+    farthest = dist.argmax  # the method: half the call cost of np.argmax at this size
+    for j in range(1, k):
+        c = farthest()
+        chosen[j] = c
+        sub(coords, coords[:, c, None], out=squares)
+        mul(squares, squares, out=squares)
+        add(sx, sy, out=step)
+        add(step, sz, out=step)
+        np.minimum(dist, step, out=dist)
     return chosen
-
-
-def _morton_order(cloud: np.ndarray) -> np.ndarray:
-    """The points sorted along a Z-order curve of a 1024-cell grid: near points, near in the order."""
-    lo, hi = cloud.min(0), cloud.max(0)
-    q = ((cloud - lo) / np.where(hi > lo, hi - lo, 1) * 1023).astype(np.uint64)
-    code = np.zeros(len(cloud), dtype=np.uint64)
-    for bit in range(10):
-        for axis in range(3):
-            code |= ((q[:, axis] >> np.uint64(bit)) & np.uint64(1)) << np.uint64(3 * bit + axis)
-    return np.argsort(code, kind="stable")
-
-
-def _sq(x, y, z, px, py, pz):
-    """Squared distances, added in the order of ``np.sum(... ** 2, axis=-1)`` over three values."""
-    dx, dy, dz = x - px, y - py, z - pz
-    return (dx * dx + dy * dy) + dz * dz
-
-
-def _next_picks(bmax, dist, flat_orig, X, Y, Z, L, most):
-    """Flat positions of the next picks of the definition, as many as the current distances prove.
-
-    Every point outside the L+1 farthest blocks is at most ``floor`` from the picks. The candidates,
-    the points of those blocks beyond ``floor``, are sampled among themselves: while the farthest
-    candidate (after the picks of this round, first index on ties) is beyond ``floor``, it is what
-    the definition picks next, since no other point can be as far. With no candidate: one pick."""
-    B = dist.shape[1]
-    top = np.argpartition(bmax, -(L + 1))[-(L + 1):]
-    floor = bmax[top].min()  # no point outside the top blocks is farther than this
-    blocks = top[bmax[top] > floor]
-    if len(blocks) == 0:
-        t = bmax.max()
-        tied = np.flatnonzero(bmax == t)
-        flat = (tied[:, None] * B + np.arange(B))[dist[tied] == t]
-        return flat[np.argmin(flat_orig[flat]):][:1]
-    vals = dist[blocks]
-    keep = vals > floor
-    flat = (blocks[:, None] * B + np.arange(B))[keep]
-    flat = flat[np.argsort(flat_orig[flat])]  # by index, so that argmax takes the first of ties
-    vals = dist.reshape(-1)[flat]
-    x, y, z = X.reshape(-1)[flat], Y.reshape(-1)[flat], Z.reshape(-1)[flat]
-    pair = _sq(x[None, :], y[None, :], z[None, :], x[:, None], y[:, None], z[:, None])  # [pick, point]
-    picks = []
-    while len(picks) < most:
-        i = int(np.argmax(vals))
-        if not vals[i] > floor:  # floor >= 0: a pick is never at distance 0
-            break
-        picks.append(i)
-        np.minimum(vals, pair[i], out=vals)
-    return flat[picks]
 
 
 def _decode_points(text: object, k: int, size: int, start: int) -> np.ndarray | None:

@@ -187,11 +187,13 @@ def _logged_config(out: Path) -> dict[str, Any]:
                      "Fix: move the folder away and start the run again")
 
 
-def open_dataset(root: str | Path, config: dict[str, Any]) -> Any:
+def open_dataset(root: str | Path, config: dict[str, Any], index: Any = None) -> Any:
+    """The loader's dataset of ``root`` for ``config``; ``index`` (``realdex_ref.index.Index``, None: none) serves
+    and keeps its walk and its farthest-point samples, as for the other commands."""
     from realdex_ref.loader import RealDexDataset
 
     return RealDexDataset(root, layout=config["layout"], num_points=config["num_points"],
-                          point_sampling=config["point_sampling"], seed=config["seed"])
+                          point_sampling=config["point_sampling"], seed=config["seed"], index=index)
 
 
 def dataset_record(root: str | Path, dataset: Any) -> dict[str, Any]:
@@ -239,7 +241,7 @@ def train_step(net: Any, opt: Any, group: list[dict[str, Any]], noise: Any, late
 
 
 def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, *, dataset: Any = None,
-              clock: Any = time.perf_counter) -> dict[str, float]:
+              clock: Any = time.perf_counter, index: Any = None) -> dict[str, float]:
     """Measure the terms of the wall-time model (chapter 9) for ``config`` on this machine.
 
     ``step_time``: the steady median of ``steps`` training steps after the warm-up ones
@@ -248,6 +250,7 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
     its ``run_start``; ``save_time``: writing one checkpoint. Opening the data and building the
     model happen before ``run_start`` and are outside the logged wall time. Nothing is kept.
     ``clock``: ``time.process_time`` measures CPU time instead (benchmarks on a shared machine).
+    ``index``: the walk index the dataset is opened with (``open_dataset``).
     """
     import tempfile
 
@@ -259,7 +262,7 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
     threads = torch.get_num_threads()
     torch.set_num_threads(config["num_threads"])
     try:
-        dataset = dataset if dataset is not None else open_dataset(root, config)
+        dataset = dataset if dataset is not None else open_dataset(root, config, index)
         model, opt = build_model(config)
         sampler = batching.EpochSampler(len(dataset), config["batch_size"], 1, 0, config["drop_last"],
                                         config["seed"], shuffle=True, with_epoch=True)
@@ -284,21 +287,22 @@ def calibrate(root: str | Path | None, config: dict[str, Any], steps: int = 20, 
 
 
 def train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
-          resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
+          resume: bool = False, progress: Any = None, dataset: Any = None, index: Any = None) -> Path:
     """``_train`` with the run folder locked: a second trainer or resume on ``out`` is refused, naming the holder."""
     with runlock.hold(out):
-        return _train(root, out, config, resume=resume, progress=progress, dataset=dataset)
+        return _train(root, out, config, resume=resume, progress=progress, dataset=dataset, index=index)
 
 
 def _train(root: str | Path | None, out: str | Path, config: dict[str, Any] | None = None, *,
-           resume: bool = False, progress: Any = None, dataset: Any = None) -> Path:
+           resume: bool = False, progress: Any = None, dataset: Any = None, index: Any = None) -> Path:
     """Train into the run folder ``out``; return the path of its run log.
 
     ``resume=True`` continues the run in ``out`` from its latest checkpoint, with that
     checkpoint's configuration (and ``root`` from it when None). ``progress`` is called as
     ``progress(iteration, plan, eta_seconds, loss)`` on rank 0 (first at the iteration it starts
     from, then after every iteration; ``loss`` is that of the last metrics event, or None); ``dataset`` replaces the root's
-    dataset (benchmarks).
+    dataset (benchmarks); ``index`` (``realdex_ref.index.Index``, None: none) is the walk index the root is opened
+    with (``open_dataset``).
     """
     out = Path(out)
     state = None
@@ -321,7 +325,7 @@ def _train(root: str | Path | None, out: str | Path, config: dict[str, Any] | No
     config["root"] = str(root)
 
     # --- pre-flight: the data and the plan, before any work and before torch is even imported (TRAIN-1, -11) ---
-    dataset = dataset if dataset is not None else open_dataset(root, config)
+    dataset = dataset if dataset is not None else open_dataset(root, config, index)
     if state is not None and len(dataset) != state["plan"]["num_samples"]:
         raise ValueError(f"{root}: the checkpoint {state['resumed_from']} was made over num_samples="
                          f"{state['plan']['num_samples']} samples, the root now has num_samples={len(dataset)}; its "

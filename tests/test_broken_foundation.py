@@ -30,6 +30,8 @@ CASES = [
     ("tests.broken.foundation:PASSES_HAND_SIDE_THROUGH", (LAYOUTS,), "other_than_right", {"LAYOUT-7"}),
     ("tests.broken.foundation:VALIDATOR_CHECKS_JOINT_LIMITS", (SAMPLE,), "validator", {"SAMPLE-6"}),
     ("tests.broken.foundation:WRITES_BYTES_HAND_SIDES", (EQUIV,), "another_reader", {"LAYOUT-9"}),
+    # issue 12: a recording of hundreds of frames converted into a segment
+    ("tests.broken.foundation:CONVERTS_IN_LISTING_ORDER", (EQUIV,), "frame_order", {"EQUIV-3"}),
 ]
 
 

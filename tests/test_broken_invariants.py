@@ -19,6 +19,9 @@ CASES = [
     ("tests.broken.dataroot:OBJECT_IS_THE_FOLDER", "conformance/test_dataroot.py", {"ROOT-2"}),
     ("tests.broken.dataroot:REFUSES_NAMES_NOT_UTF8", "conformance/test_dataroot.py", {"ROOT-1"}),
     ("tests.broken.dataroot:CACHES_BY_PATH", "conformance/test_dataroot.py", {"ROOT-12"}),
+    # issue 12: folders of many files, the converted layout in the loader
+    ("tests.broken.dataroot:SORTS_PATHS_AS_STRINGS", "conformance/test_dataroot.py", {"ROOT-5"}),
+    ("tests.broken.loader_clouds:PAIRS_FIRST_CLOUD", "conformance/test_loader.py", {"LOADER-3"}),
     # found by mutation testing (docs/mutation.md)
     ("tests.broken.batching:RESUMES_ANY_PLAN", "conformance/test_loader.py", {"LOADER-12"}),
     ("tests.broken.batching:PROPOSES_BATCH_SIZE_ONE", "conformance/test_batching.py", {"BATCH-8"}),

@@ -180,3 +180,41 @@ def test_cli_reports_dropped_fields_and_refuses_cleanly(segment_root: Path, tmp_
     assert main(["convert", str(segment_root), str(dst), "--to", "converted"]) == 2, "expected exit 2, a refusal over existing data"
     err = capsys.readouterr().err
     assert "refused" in err and "--force" in err and "Traceback" not in err, err
+
+
+def test_a_recording_of_more_than_ten_frames_converts_into_a_segment_in_frame_order(tmp_path: Path) -> None:
+    """ROOT-5: frame 2 comes before frame 10; a conversion in code-point order would write 0, 1, 10 … 19, 2, 20 …"""
+    from realdex_conformance import rawfiles
+
+    src, dst = tmp_path / "frames", tmp_path / "out"
+    synth.write_long_recordings(src, recordings=(("driller", 25),))
+    convert.convert_root(src, dst, "realdex-segment")
+    files = sorted(dst.rglob("*.npz"))
+    assert len(files) == 1, f"expected one segment file for one recording sharing one cloud, found {files}"
+    want = np.concatenate([rawfiles.load(src / "driller_0" / f"{i}.npz")["qpos"] for i in range(25)])
+    got = rawfiles.load(files[0])["qpos"]
+    assert got.shape == want.shape and np.array_equal(got, want), (
+        f"{files[0]}: expected the 25 frames in the order of their index; found them in another order or other values")
+
+
+def test_a_root_given_as_a_relative_path_is_read_in_the_same_order(tmp_path: Path, monkeypatch) -> None:
+    synth.write_long_recordings(tmp_path / "frames", recordings=(("driller", 13),))
+    absolute = [s["qpos"] for s in dataroot.read_root(tmp_path / "frames")]
+    monkeypatch.chdir(tmp_path / "frames")
+    relative = [s["qpos"] for s in dataroot.read_root(".")]
+    assert np.array_equal(np.stack(relative), np.stack(absolute)), "read_root('.') must give the frames in the order of their index"
+
+
+def test_samples_of_their_own_clouds_convert_to_recordings_read_back_in_order(tmp_path: Path) -> None:
+    """A converted file of 12 samples, a cloud each, written as realdex-frame: a recording folder per sample. Folder
+    names compare by code point (ROOT-5), so the writer pads their counters (driller_00 … driller_11): the root
+    reads back in the order it was written, and so does the way back to converted."""
+    src, frames, back = tmp_path / "converted", tmp_path / "frames", tmp_path / "back"
+    synth.write_root(src, "converted", objects=("driller",), segments_per_object=1, frames_per_segment=(12, 12), points=16)
+    convert.convert_root(src, frames, "realdex-frame")
+    folders = sorted(p.name for p in frames.iterdir())
+    assert folders == [f"driller_0_{i:02d}" for i in range(12)], f"expected 12 recording folders driller_0_00 … _11, found {folders}"
+    assert dataroot.inspect_root(frames).objects == {"driller_0": 12}, dataroot.inspect_root(frames).objects
+    assert_same_poses(src, frames)
+    convert.convert_root(frames, back, "converted")
+    assert_same_poses(src, back)

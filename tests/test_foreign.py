@@ -174,3 +174,12 @@ def test_samples_in_another_order_are_said_to_be_in_another_order():
         assertions.assert_same_samples(samples, changed, fields, "read_root of a root of 4 frames")
     assert "another order" not in str(info.value) and "qpos" in str(info.value), (
         f"expected a changed sample to be named as different, not as moved; found {str(info.value)[:300]!r}")
+
+
+def test_a_reader_that_shares_read_only_arrays_is_no_failure():
+    # a cache that hands out the arrays it keeps, read-only: a right way to share (LAYOUT-12, ROOT-14), and the kit's own
+    # comparisons must not trip on read-only arrays (scipy refuses a read-only buffer)
+    run = run_suite("tests.foreign.variants:SERVES_READ_ONLY_CACHE", *READERS, "conformance/test_dataroot.py", extra=TRIAGE)
+    assert run.returncode == 0 and not run.failed(), f"a reader of read-only arrays must pass:\n{run.describe()}"
+    ran = {c for t in run.passed() for c in t["clauses"]}
+    assert {"LAYOUT-12", "ROOT-14"} <= ran, f"expected LAYOUT-12 and ROOT-14 checked and passed, found {sorted(ran)}"

@@ -1,14 +1,19 @@
 """The fast farthest-point sampling of the loader gives the points of its definition, one for one.
 
-``loader.farthest_points`` (blocks, bounds, several picks per round) against
-``loader.farthest_points_by_definition`` (one full pass per pick) on clouds drawn to be hard:
-surfaces, volumes, grids where many distances tie, clouds of a few distinct points repeated (the
-samples run out and the definition picks index 0 again and again), clouds too small for blocks.
+``loader.farthest_points`` (coordinates as three contiguous rows, buffers allocated once) against
+``loader.farthest_points_by_definition`` (an (N, 3) difference and a strided sum per pick) on clouds
+drawn to be hard: surfaces, volumes, grids where many distances tie, clouds of a few distinct points
+repeated (the samples run out and the definition picks index 0 again and again), clouds far from the
+origin, and, drawn by Hypothesis, small clouds of duplicates with NaN and infinities among them.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from realdex_ref.loader import farthest_points, farthest_points_by_definition
 
@@ -66,3 +71,37 @@ def test_more_picks_than_distinct_points_repeat_index_zero_as_the_definition_doe
     # checked by hand: start 5 (row of (1,0,0)), then row 40 (the first (0,1,0)) and row 80 (the first (0,0,1)), then index 0 forever
     assert want.tolist() == [5, 40, 80, 0, 0, 0, 0, 0, 0, 0], f"the definition itself changed: {want.tolist()}"
     assert got.tolist() == want.tolist(), f"expected {want.tolist()}, found {got.tolist()}"
+
+
+# a few values drawn again and again: duplicate points, tied distances (points whose coordinates are permutations
+# of each other: equal distances in exact arithmetic, which only the order of the additions tells apart once
+# rounded), and the values that break arithmetic
+COORDINATE = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.1, 0.3, 0.7, 1 / 3, 2.0, 1e3, 1e3 + 2**-40, 1e-300, 3.4e38,
+                              np.inf, -np.inf, np.nan])
+
+
+@st.composite
+def sampled_clouds(draw):
+    n = draw(st.integers(1, 40), label="points")
+    rows = draw(st.lists(st.tuples(COORDINATE, COORDINATE, COORDINATE), min_size=n, max_size=n), label="cloud")
+    if draw(st.booleans(), label="with permuted points"):
+        # the six orders of (a, b, c), with signs: distances from the origin that tie before rounding
+        # (not st.floats: its favourite values are round, and squares of round values add without rounding)
+        a, b, c = draw(st.tuples(*[st.integers(1, 10**6).map(lambda i: i / 997)] * 3), label="a, b, c")
+        signs = draw(st.lists(st.sampled_from([1.0, -1.0]), min_size=6, max_size=6), label="signs")
+        rows = [(0.0, 0.0, 0.0)] + [tuple(s * v for v in p) for s, p in zip(signs, itertools.permutations((a, b, c)))] + rows
+    n = len(rows)
+    k = draw(st.integers(1, 2 * n), label="k")  # more picks than points too: the definition then repeats
+    start = draw(st.integers(0, n - 1), label="start")  # 0: the origin when there are permuted points
+    return np.array(rows, dtype=np.float64).reshape(n, 3), k, start
+
+
+@settings(max_examples=300, deadline=None)
+@given(sampled_clouds())
+def test_fast_fps_equals_the_definition_on_ties_duplicates_and_non_finite_points(case):
+    cloud, k, start = case
+    with np.errstate(all="ignore"):  # inf - inf, inf * 0: the same NaN on both sides
+        want = farthest_points_by_definition(cloud, k, start)
+        got = farthest_points(cloud, k, start)
+    assert got.tolist() == want.tolist(), (f"cloud {cloud.tolist()}, k={k}, start={start}: expected the definition's "
+                                           f"picks {want.tolist()}, found {got.tolist()}")

@@ -197,3 +197,66 @@ def test_fps_samples_are_kept_per_cloud_and_served_while_the_file_is_unchanged(t
     fresh = loader.RealDexDataset(root, num_points=16, point_sampling="fps")
     assert np.array_equal(after[2]["object_points"].numpy(), fresh[2]["object_points"].numpy()), \
         "the rewritten file's samples must be those of its new content"
+
+
+def test_train_opens_its_root_through_the_walk_index(tmp_path, trust_at_once, monkeypatch):
+    """``realdex train`` shares the index with the other commands (``--index DIR``), and ``--no-index`` writes none."""
+    pytest.importorskip("torch")
+    from realdex_ref import loader
+    from realdex_ref.cli import main
+
+    root = tmp_path / "root"
+    synth.write_root(root, "realdex-frame", objects=("mug",), segments_per_object=1, frames_per_segment=(6, 7), points=40)
+    clouds = len(list(root.rglob("*.npz")))
+    computed = []
+    real = loader.farthest_points
+    monkeypatch.setattr(loader, "farthest_points", lambda *a: computed.append(a[2]) or real(*a))
+    ix = index.Index(tmp_path / "ix")
+    flags = ["--passes", "1", "--batch-size", "2", "--num-points", "16", "--point-sampling", "fps", "--quiet"]
+
+    assert main(["train", str(root), "--out", str(tmp_path / "first"), "--index", str(ix.folder), *flags]) == 0, "expected a clean run"
+    kept = [ix.path_for(root), ix.path_for(root, "fps")]
+    assert all(p.exists() for p in kept), f"expected the walk and the samples kept in {ix.folder}, found {sorted(ix.folder.iterdir())}"
+    assert len(computed) == clouds, f"expected the {clouds} clouds sampled on the first open, found {len(computed)}"
+
+    computed.clear()
+    assert main(["train", str(root), "--out", str(tmp_path / "again"), "--index", str(ix.folder), *flags]) == 0, "expected a clean run"
+    assert computed == [], f"expected every cloud's samples served from the index on a second run, {len(computed)} computed"
+
+    monkeypatch.setenv("REALDEX_INDEX", str(tmp_path / "default"))
+    assert main(["train", str(root), "--out", str(tmp_path / "without"), "--no-index", *flags]) == 0, "expected a clean run"
+    assert not (tmp_path / "default").exists(), f"--no-index must write no index; found {list((tmp_path / 'default').rglob('*'))}"
+    assert len(computed) == clouds, f"--no-index must use no kept samples: expected {clouds} computed, found {len(computed)}"
+
+    monkeypatch.setattr(loader, "farthest_points", real)
+    assert main(["train", str(root), "--out", str(tmp_path / "default-run"), *flags]) == 0, "expected a clean run"
+    assert index.Index().path_for(root).exists(), f"without --index, expected the index in $REALDEX_INDEX ({tmp_path / 'default'})"
+
+
+def test_a_test_run_writes_nothing_under_the_home_folder(tmp_path, monkeypatch):
+    """tests/conftest.py points the index of every test, and of the commands it runs, at this run's temporary folder:
+    with HOME and XDG_CACHE_HOME pointed at an empty folder, commands run in-process and as child processes leave
+    it empty, and their index is in $REALDEX_INDEX."""
+    import subprocess
+    import sys
+    import time
+
+    from realdex_ref.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    root = tmp_path / "root"
+    synth.write_root(root, "realdex-segment", objects=("driller",), segments_per_object=2, frames_per_segment=(3, 4), points=1024)
+    time.sleep(index.RACY_NS / 1e9 + 0.1)  # younger stamps are not kept: the index would stay empty and unwritten
+    for command in (["inspect", str(root)], ["validate", str(root)]):
+        proc = subprocess.run([sys.executable, "-m", "realdex_ref", *command], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, f"expected `realdex {' '.join(command)}` to exit 0, found {proc.returncode}: {proc.stderr}"
+        assert main([*command, "--index", str(tmp_path / "named")]) == 0, f"expected `realdex {' '.join(command)}` in-process to exit 0"
+        assert main([*command, "--no-index"]) == 0, f"expected `realdex {' '.join(command)} --no-index` in-process to exit 0"
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    assert written == [], f"expected nothing under HOME and XDG_CACHE_HOME after the commands, found {written}"
+    assert os.environ.get("REALDEX_INDEX"), "expected tests/conftest.py to set REALDEX_INDEX for every test"
+    assert index.Index().path_for(root).exists(), (
+        f"expected the commands' index in $REALDEX_INDEX ({os.environ['REALDEX_INDEX']}), the test run's own folder; found none")

@@ -147,3 +147,38 @@ def test_synth_command_writes_and_reports(tmp_path, capsys):
     assert "3 files, 3 frames" in out, f"expected the command to say what it wrote, found {out!r}"
     files = all_files(tmp_path / "root")
     assert len(files) == 3 and rawfiles.load(files[0])["object_orient"].shape == (1, 3), f"found {files}"
+
+
+def test_converted_files_hold_a_cloud_per_sample(tmp_path):
+    """Real converted files hold a cloud per sample (obj_pc (N, P, 3)); the kit's must too, or a loader that pairs every
+    sample with the file's first cloud passes."""
+    info = synth.write_root(tmp_path, "converted", frames_per_segment=(3, 6), points=64)
+    for entry in info["files"]:
+        clouds = rawfiles.load(entry["path"])["obj_pc"]
+        n = clouds.shape[0]
+        same = [i for i in range(1, n) if np.array_equal(clouds[i], clouds[0])]
+        assert clouds.shape == (n, 64, 3) and not same, (
+            f"{entry['path']}: expected {n} different (64, 3) clouds, found obj_pc {clouds.shape} with samples {same} "
+            "holding the first sample's cloud")
+        assert (clouds >= CROP_LOW).all() and (clouds <= CROP_HIGH).all(), f"{entry['path']}: clouds outside the crop box"
+
+
+def test_segment_files_are_unchanged_by_the_converted_clouds(tmp_path):
+    """A cloud per frame is drawn after every other value: the other layouts' files, and the first sample of a
+    converted file, are those of a shared-cloud segment."""
+    rng_a, rng_b = np.random.default_rng(4), np.random.default_rng(4)
+    shared = synth.make_segment("mug", 5, 16, rng_a)
+    own = synth.make_segment("mug", 5, 16, rng_b, cloud_per_frame=True)
+    for key in ("qpos", "hand_transl", "object_transl", "object_orient"):
+        assert all(np.array_equal(a[key], b[key]) for a, b in zip(shared, own)), f"{key}: expected the same values either way"
+    assert np.array_equal(shared[0]["object_points"], own[0]["object_points"]), "the first frame's cloud must be the shared cloud"
+
+
+def test_long_recordings_hold_folders_of_hundreds_of_small_files(tmp_path):
+    info = synth.write_long_recordings(tmp_path)
+    counts = {p.name: len(list(p.iterdir())) for p in tmp_path.iterdir()}
+    assert counts == {"driller_0": 300, "mug_0": 12, "mug_1": 47}, f"expected recordings of 300, 12 and 47 frames, found {counts}"
+    assert info["num_frames"] == 359 and [Path(f["path"]).name for f in info["files"][:3]] == ["0.npz", "1.npz", "2.npz"], info["files"][:3]
+    biggest = max(p.stat().st_size for p in tmp_path.rglob("*.npz"))
+    assert biggest < 4096, f"expected small per-frame files (a root of hundreds costs little), found one of {biggest} bytes"
+    assert rawfiles.load(tmp_path / "driller_0" / "299.npz")["object_orient"].shape == (1, 3, 3), "matrices, as the user's files hold"

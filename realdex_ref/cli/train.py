@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from realdex_ref.cli import common
+from realdex_ref.cli import common, walkopts
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,6 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="measure step, save and start-up times with STEPS steps first, so the logged plan has an "
                         "expected duration (and check-run can tell a run that ends too fast)")
     common.add_quiet(p)
+    walkopts.add_walk_options(p, jobs=False)  # --index, --no-index: the loader's walk and its farthest-point samples
     p.add_argument("--plot-loss", metavar="FILE.png", help="write the loss curve as an image after the run (needs matplotlib)")
     p.add_argument("--plot", metavar="FILE.png", help="write planned versus actual iterations over time as an image (needs matplotlib)")
 
@@ -87,15 +88,16 @@ def run(args: argparse.Namespace) -> int:
 
     main = int(os.environ.get("RANK", "0")) == 0
     bar = trainer.ProgressBar() if main and not args.quiet else None
+    index = walkopts.walk_kwargs(args)["index"]
     try:
         if config is not None and args.calibrate:
-            measured = trainer.calibrate(args.root, config, steps=args.calibrate)
+            measured = trainer.calibrate(args.root, config, steps=args.calibrate, index=index)
             config = {**measured, **config}  # a step time given by the user wins
             if main:
                 common.say("train", "calibrated: " + ", ".join(f"{k} {v:.3g} s" for k, v in measured.items()))
         with warnings.catch_warnings():
             warnings.showwarning = _say  # a fallback to an older checkpoint, a stale lock taken over: one line each
-            log = trainer.train(args.root, args.out, config, resume=args.resume, progress=bar)
+            log = trainer.train(args.root, args.out, config, resume=args.resume, progress=bar, index=index)
     except KeyboardInterrupt:  # before the loop (reading the data) or in a second Ctrl-C: say where the run stands
         _close(bar)
         kept = (Path(args.out) / trainer.RUN_LOG).exists()

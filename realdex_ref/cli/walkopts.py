@@ -1,6 +1,7 @@
 """The walk options every command that walks a data root takes: ``--jobs``, ``--index``, ``--no-index``.
 
-``add_walk_options(parser)`` adds them (once, however many times it is called on one parser);
+``add_walk_options(parser)`` adds them (once, however many times it is called on one parser;
+``jobs=False`` leaves out ``--jobs``, for ``train``, whose loader reads every file in its own process);
 ``walk_kwargs(args)`` turns them into the keywords of ``dataroot.scan`` and its callers
 (``jobs``, ``index``). The walk index and where it lives: ``realdex_ref/index.py`` (spec ROOT-11..13).
 """
@@ -29,13 +30,15 @@ def _jobs(text: str) -> int:
     return n
 
 
-def add_walk_options(parser: argparse.ArgumentParser) -> None:
-    if any("--jobs" in action.option_strings for action in parser._actions):
+def add_walk_options(parser: argparse.ArgumentParser, *, jobs: bool = True) -> None:
+    if any("--index" in action.option_strings for action in parser._actions):
         return  # a command that borrows another's flags (assess takes plan's) has them already
     group = parser.add_argument_group("walking the data root")
-    group.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                       help=f"worker processes that read and check the files (default: the cores, here {cores()}); "
-                            "the results are those of a serial walk")
+    if jobs:
+        group.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                           help=f"worker processes that read and check the files (default: the cores, here {cores()}); "
+                                "the results are those of a serial walk. Faster only with cores to spare: on a busy "
+                                "machine --jobs 1 can be as fast or faster")
     group.add_argument("--index", metavar="DIR",
                        help="folder of the walk index, which lets a second walk of an unchanged root read no file again "
                             "(default: $REALDEX_INDEX, else $XDG_CACHE_HOME/realdex/index, else ~/.cache/realdex/index; "

@@ -43,6 +43,17 @@ class SortsNaturally(ReferenceAdapter):
         return sorted(super().read_root(root, layout), key=lambda s: _natural(str(s["source"])))  # stable: frames keep their order
 
 
+class SortsPathsAsStrings(ReferenceAdapter):
+    """Reads a root's files in the order ``sorted(root.rglob("*.npz"))`` gives, code point throughout: a recording's
+    frames come 0, 1, 10, 100, 101 … 2 (the order ROOT-5 fixed until kit 0.2.0)."""
+
+    name = "broken-sorts-paths-as-strings"
+
+    def read_root(self, root, layout=None):
+        with mock.patch.object(dataroot, "path_order", lambda root: None):  # sorted(found): pathlib's own order
+            return super().read_root(root, layout)
+
+
 class ObjectIsTheFolder(ReferenceAdapter):
     """Counts every recording folder as an object of its own (driller_0, driller_12 ...), the recording number kept."""
 
@@ -101,6 +112,7 @@ class CachesByPath(ReferenceAdapter):
 READS_FIRST_LAYOUT = ReadsFirstLayout()
 IGNORES_SMALL_CLOUDS = IgnoresSmallClouds()
 SORTS_NATURALLY = SortsNaturally()
+SORTS_PATHS_AS_STRINGS = SortsPathsAsStrings()
 OBJECT_IS_THE_FOLDER = ObjectIsTheFolder()
 REFUSES_NAMES_NOT_UTF8 = RefusesNamesNotUtf8()
 

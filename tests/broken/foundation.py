@@ -189,6 +189,17 @@ class WritesBytesHandSides(ReferenceAdapter):
         return result
 
 
+class ConvertsInListingOrder(ReferenceAdapter):
+    """Gathers each recording's frames into its segment by sorting the samples on their source file's path, as
+    strings (the order of a sorted listing: ``10.npz`` before ``2.npz``), not in the order it is given them."""
+
+    name = "broken-converts-in-listing-order"
+
+    def write_samples(self, samples, dest, layout):
+        by_source = sorted(samples, key=lambda s: (str(s.get("object")), str(s.get("source") or "")))  # stable
+        return super().write_samples(by_source, dest, layout)
+
+
 READS_ONE_LAYOUT = ReadsOneLayout()
 TRANSPOSES_MATRIX = TransposesMatrix()
 ZEROES_ROTATION = ZeroesUnconvertedRotation()
@@ -201,3 +212,4 @@ REFUSES_PLACEHOLDER_MATRIX = RefusesPlaceholderMatrix()
 PASSES_HAND_SIDE_THROUGH = PassesHandSideThrough()
 VALIDATOR_CHECKS_JOINT_LIMITS = ValidatorChecksJointLimits()
 WRITES_BYTES_HAND_SIDES = WritesBytesHandSides()
+CONVERTS_IN_LISTING_ORDER = ConvertsInListingOrder()

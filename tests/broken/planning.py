@@ -1,10 +1,12 @@
 """Broken adapters for chapters 9 and 10 (planning, run log); the suite must reject each on the clause it breaks."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from unittest import mock
 
-from realdex_ref import planning
+from realdex_ref import checkrun, planning
 from realdex_ref.adapter import ReferenceAdapter
 
 
@@ -108,6 +110,136 @@ class ComparesLoggedPasses(ReferenceAdapter):
 
 
 COMPARES_LOGGED_PASSES = ComparesLoggedPasses()
+
+
+class CutPassInIterations(ReferenceAdapter):
+    """Counts the samples of a pass cut short by max_iterations as one batch per iteration: the units
+    mixed (an iteration taken for a batch), so gradient accumulation drops out of samples_seen."""
+
+    name = "broken-cut-pass-in-iterations"
+
+    def plan_run(self, *args, **kw):
+        plan = super().plan_run(*args, **kw)
+        whole, cut = divmod(plan["iterations"], plan["iterations_per_epoch"] or 1)
+        plan["samples_seen"] = whole * plan["samples_per_epoch"] + cut * plan["batch_size"] * plan["world_size"]
+        return plan
+
+
+class SamplesFromGlobalBatch(ReferenceAdapter):
+    """Under max_iterations, counts samples_seen as iterations x the global batch (grad_accum x batch x ranks):
+    every iteration taken for a full accumulation, the short last iteration and batch of each pass forgotten."""
+
+    name = "broken-samples-from-global-batch"
+
+    def plan_run(self, *args, **kw):
+        plan = super().plan_run(*args, **kw)
+        if plan["max_iterations"] is not None:
+            plan["samples_seen"] = plan["iterations"] * plan["grad_accum"] * plan["batch_size"] * plan["world_size"]
+        return plan
+
+
+CUT_PASS_IN_ITERATIONS = CutPassInIterations()
+SAMPLES_FROM_GLOBAL_BATCH = SamplesFromGlobalBatch()
+
+
+# --- run logs of several segments (issue 12): each checker judges one part of the log as the whole run ------
+
+class _PatchedCheck(ReferenceAdapter):
+    """The reference's verdict with one of its checks (``checkrun.<CHECK>``) replaced by ``patched``."""
+
+    CHECK = ""
+
+    def patched(self, original, *args):
+        raise NotImplementedError
+
+    def check_run(self, path):
+        original = getattr(checkrun, self.CHECK)
+        with mock.patch.object(checkrun, self.CHECK, lambda *args: self.patched(original, *args)):
+            return super().check_run(path)
+
+
+class WallTimeSpansPauses(_PatchedCheck):
+    """Takes the run's wall time as its last event's time minus its first: the pause between an interruption and
+    its resume counts as training, so segments far too fast for the plan pass as a run of a day."""
+
+    name = "broken-wall-time-spans-pauses"
+    CHECK = "_check_time"
+
+    def patched(self, original, v, plan, segments, claims_done):
+        return original(v, plan, [[e for seg in segments for e in seg]], claims_done)
+
+
+class WallTimeOfLastSegment(_PatchedCheck):
+    """Takes the last segment's time for the run's: a run resumed once is judged on its second half alone."""
+
+    name = "broken-wall-time-of-last-segment"
+    CHECK = "_check_time"
+
+    def patched(self, original, v, plan, segments, claims_done):
+        return original(v, plan, segments[-1:], claims_done)
+
+
+class StopCheckpointsExtra(_PatchedCheck):
+    """Holds every checkpoint to the plan's periodic and final ones: the checkpoint an interrupted segment saves
+    where it stopped (TRAIN-9) is reported as extra, as if the segment's end said nothing."""
+
+    name = "broken-stop-checkpoints-extra"
+    CHECK = "_check_checkpoints"
+
+    def patched(self, original, v, plan, events, claims_done):
+        blind = [{**e, "status": "success"} if e["event"] == "run_end" else e for e in events]
+        return original(v, plan, blind, claims_done)
+
+
+class EmptyPassOfLastSegment(_PatchedCheck):
+    """Looks for empty passes in the last segment only, the one that ended the run."""
+
+    name = "broken-empty-pass-of-last-segment"
+    CHECK = "_check_empty"
+
+    def patched(self, original, v, plan, events, line):
+        last = max(i for i, e in enumerate(events) if e["event"] == "run_start")
+        return original(v, plan, events[last:], line)
+
+
+class EmptyPassByTotals(_PatchedCheck):
+    """Reports an empty pass only when the run as a whole drew no batch: one empty pass among full ones is lost."""
+
+    name = "broken-empty-pass-by-totals"
+    CHECK = "_check_empty"
+
+    def patched(self, original, v, plan, events, line):
+        drawn = sum(e.get("batches") or 0 for e in events if e["event"] == "epoch_end")
+        return original(v, plan, events if drawn == 0 else [], line)
+
+
+WALL_TIME_SPANS_PAUSES = WallTimeSpansPauses()
+WALL_TIME_OF_LAST_SEGMENT = WallTimeOfLastSegment()
+STOP_CHECKPOINTS_EXTRA = StopCheckpointsExtra()
+EMPTY_PASS_OF_LAST_SEGMENT = EmptyPassOfLastSegment()
+EMPTY_PASS_BY_TOTALS = EmptyPassByTotals()
+
+
+class VerdictPlansCutPassInIterations(ReferenceAdapter):
+    """The reference's verdict over the planner of ``CutPassInIterations``: a run cut by max_iterations under
+    gradient accumulation that drew what its plan says is held to a plan with too few samples."""
+
+    name = "broken-verdict-plans-cut-pass-in-iterations"
+
+    def check_run(self, path):
+        original = planning.plan_run
+
+        def plan_run(*args, **kw):
+            plan = original(*args, **kw)
+            whole, cut = divmod(plan.iterations, plan.iterations_per_epoch or 1)
+            return dataclasses.replace(plan, samples_seen=whole * plan.samples_per_epoch
+                                       + cut * plan.batch_size * plan.world_size)
+
+        with mock.patch.object(planning, "plan_run", plan_run):
+            return super().check_run(path)
+
+
+VERDICT_PLANS_CUT_PASS_IN_ITERATIONS = VerdictPlansCutPassInIterations()
 
 
 class LosesTheMessage(ReferenceAdapter):

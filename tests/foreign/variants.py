@@ -3,6 +3,9 @@ defect put in on purpose: the suite must pass the first kind and name the defect
 """
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 
 from realdex_ref.adapter import ReferenceAdapter
@@ -68,8 +71,46 @@ class PassesRotationsThrough(ReferenceAdapter):
                 for s in super().read_root(root, layout)]
 
 
+
+def _read_only(samples):
+    """The samples with every array flagged read-only (``writeable=False``), so that they may be shared."""
+    for s in samples:
+        for value in s.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+    return samples
+
+
+class ServesReadOnlyCache(ReferenceAdapter):
+    """Keeps each file's samples under its full stamp (size, modification and change times, inode), trusts no stamp
+    younger than 2 s (a rewrite within the timestamp resolution keeps it), and hands out the very arrays it keeps,
+    read-only: a caller's change in place is refused, so sharing is safe (LAYOUT-12, ROOT-14)."""
+
+    name = "serves-read-only-cache"
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple, list] = {}
+
+    def read_file(self, path):
+        try:
+            st = os.stat(path)
+        except OSError:  # no file to stamp: the reader says why, in its own words
+            return _read_only(super().read_file(path))
+        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if key in self.kept:
+            return list(self.kept[key])
+        samples = _read_only(super().read_file(path))
+        if max(st.st_mtime_ns, st.st_ctime_ns) < time.time_ns() - 2_000_000_000:
+            self.kept[key] = samples
+        return list(samples)
+
+    def read_root(self, root, layout=None):
+        return _read_only(super().read_root(root, layout))
+
+
 ROOT_ONLY = RootOnly()
 ROOT_ONLY_WITHOUT_COLOURS = RootOnlyWithoutColours()
 DROPS_COLOURS_SILENTLY = DropsColoursSilently()
 WRONG_COLOURS = WrongColoursUndeclared()
 PASSES_ROTATIONS_THROUGH = PassesRotationsThrough()
+SERVES_READ_ONLY_CACHE = ServesReadOnlyCache()
