@@ -10,6 +10,7 @@ where a test does not need them, and the tests that need them are reported *not 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -502,3 +503,43 @@ def test_farthest_point_sampling_is_greedy_from_one_of_its_points(adapter, seg_r
             f"item {i}: the {K} fps points of a {len(cloud)}-point cloud are not the farthest-point set grown from any of them")
         if len(checked) == 2:
             break
+
+
+
+@pytest.mark.clause("LOADER-7")
+@pytest.mark.feature("loader:state")
+def test_resume_in_a_later_epoch_continues_with_its_next_batch(adapter, seg_root):
+    # a loader that took 1 batch of epoch 2 (a pass cut short), then 2 batches of epoch 3: its state is the position in
+    # epoch 3, k = 2 (LOADER-7 counts the batches of that epoch)
+    root, _ = seg_root
+    ds = dataset(adapter, root)
+    full = epoch(loader(adapter, ds, seed=9), e=3)
+    first = loader(adapter, ds, seed=9)
+    first.set_epoch(2)
+    next(iter(first))
+    first.set_epoch(3)
+    it = iter(first)
+    next(it), next(it)
+    resumed = loader(adapter, dataset(adapter, root), seed=9)
+    resumed.load_state_dict(first.state_dict())
+    got = positions(adapter, ds, list(resumed), "resumed in epoch 3 after 2")
+    want = positions(adapter, ds, full[2:], "epoch 3 uninterrupted")
+    assert got == want, f"resumed after 2 batches of epoch 3 (1 of epoch 2 taken before): expected the remaining {len(want)} batches, found {len(got)}"
+
+
+@pytest.mark.clause("LOADER-3")
+@pytest.mark.feature("loader:fps")
+def test_fps_points_follow_the_seed_and_the_cloud_not_the_root(adapter, seg_root, tmp_path):
+    # chapter 8: the fps start is drawn from (seed, cloud), so a copy of the root elsewhere gives the same points
+    root, _ = seg_root
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    items = Items.of(adapter)
+    a, b = dataset(adapter, root, point_sampling="fps", seed=5), dataset(adapter, copy, point_sampling="fps", seed=5)
+    in_copy = {np.asarray(items.pose(b[j])).tobytes(): j for j in range(len(b))}  # the order of items is the implementation's
+    for i in (0, len(a) - 1):
+        j = in_copy.get(np.asarray(items.pose(a[i])).tobytes())
+        assert j is not None, f"item {i} of the root has no item of the same pose in its copy"
+        pa, pb = items.points(a[i]).astype(np.float64), items.points(b[j]).astype(np.float64)
+        assert np.array_equal(np.sort(pa, axis=0), np.sort(pb, axis=0)), (
+            f"item {i}: fps with seed 5 gave other points over a copy of the root; expected the same (seed, cloud)")

@@ -552,11 +552,21 @@ def _wrong_counts_log() -> list[dict]:
     return events
 
 
+def _skipped_passes_log() -> list[dict]:
+    events = clean_small()
+    for e in events:  # the third pass is logged as pass 5
+        if e.get("pass") == 2:
+            e["pass"] = 5
+    return events
+
+
 @pytest.mark.clause("RUNLOG-17", "RUNLOG-6")
 @pytest.mark.parametrize("make, code", [
     (wrong_layout_log, "RUN-WRONG-LAYOUT"), (empty_pass_log, "RUN-EMPTY-PASS"), (pass_jump_log, "RUN-PASS-JUMP"),
     (_interrupted_log, "RUN-NOT-FINISHED"), (_fast_log, "RUN-TOO-FAST"), (_wrong_counts_log, "RUN-PLAN-MISMATCH"),
-], ids=["wrong-layout", "empty-pass", "pass-jump", "not-finished", "too-fast", "plan-mismatch"])
+    (resumed_finished_log, "RUN-RESUMED-FINISHED"), (lambda: _skipped_passes_log(), "RUN-PASS-JUMP"),
+], ids=["wrong-layout", "empty-pass", "pass-jump", "not-finished", "too-fast", "plan-mismatch", "resumed-finished",
+        "skipped-passes"])
 def test_every_finding_has_a_known_code_a_message_and_a_line(adapter, tmp_path, make, code):
     findings = adapter.check_run(path=write(tmp_path, make()))
     assert code in [f.get("code") for f in findings], f"expected {code} among the findings, got {findings}"
@@ -580,3 +590,20 @@ def test_a_log_without_run_start_is_refused_naming_the_file(adapter, tmp_path):
     with pytest.raises(ValueError) as info:
         adapter.check_run(path=path)
     assert path.name in str(info.value), f"expected the refusal to name the file {path.name}: {info.value}"
+
+
+@pytest.mark.clause("RUNLOG-6")
+@pytest.mark.parametrize("code", sorted(REAL_CAUSES))
+def test_a_real_cause_gives_the_line_it_concerns(adapter, tmp_path, code):
+    # each of the four causes concerns a line of the log (RUNLOG-6: "where it has one"): the wrong layout and the
+    # resume of a finished run the run_start that records them
+    events = REAL_CAUSES[code]()
+    found = [f for f in adapter.check_run(path=write(tmp_path, events)) if f["code"] == code]
+    assert found, f"expected {code} for its log"
+    for f in found:
+        line = f.get("line")
+        assert isinstance(line, int) and 1 <= line <= len(events), (
+            f"{code}: expected the line of the log it concerns (1 to {len(events)}), got {line!r} in {f}")
+        if code in ("RUN-WRONG-LAYOUT", "RUN-RESUMED-FINISHED"):
+            assert events[line - 1]["event"] == "run_start", (
+                f"{code}: expected the line of the run_start that records it, got line {line}: {events[line - 1]}")

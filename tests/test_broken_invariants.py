@@ -28,6 +28,8 @@ CASES = [
     ("tests.broken.dataroot:COUNTS_LIMITS_OF_THE_LAST_FILE", "conformance/test_datachecks.py", {"CHECK-4", "CHECK-8"}),
     ("tests.broken.dataroot:SKIPS_AN_UNREADABLE_MANIFEST", "conformance/test_dataroot.py", {"ROOT-7"}),
     ("tests.broken.batching:FPS_IS_RANDOM", "conformance/test_loader.py", {"LOADER-3"}),
+    ("tests.broken.batching:KEEPS_COUNT_ACROSS_EPOCHS", "conformance/test_loader.py", {"LOADER-7"}),
+    ("tests.broken.batching:FPS_START_FROM_THE_PATH", "conformance/test_loader.py", {"LOADER-3"}),
 ]
 
 

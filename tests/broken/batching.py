@@ -130,3 +130,43 @@ class FpsIsRandom(ReferenceAdapter):
 
 
 FPS_IS_RANDOM = FpsIsRandom()
+
+
+class KeepsCountAcrossEpochs(ReferenceAdapter):
+    """set_epoch moves to the new epoch but keeps the count of batches taken: a state saved in the second epoch a
+    loader iterates counts the first epoch's batches too (found by mutation testing)."""
+
+    name = "broken-keeps-count-across-epochs"
+
+    def make_loader(self, *args, **kwargs):
+        ld = super().make_loader(*args, **kwargs)
+
+        def set_epoch(epoch: int) -> None:
+            ld.sampler.set_epoch(epoch)
+            ld.dataset.set_epoch(epoch)
+
+        ld.set_epoch = set_epoch
+        return ld
+
+
+class FpsStartFromThePath(ReferenceAdapter):
+    """Draws the fps start point from (seed, cloud, the root's path): the same cloud under another folder gives
+    other points (found by mutation testing)."""
+
+    name = "broken-fps-start-from-the-path"
+
+    def make_dataset(self, *args, **kwargs):
+        import zlib
+
+        import numpy as np
+        from realdex_ref import loader
+
+        def start(ds, c, size):
+            return int(np.random.default_rng([ds.seed, c, zlib.crc32(str(ds.root).encode())]).integers(size))
+
+        loader.RealDexDataset._fps_start = start  # the suite's process serves this one adapter
+        return super().make_dataset(*args, **kwargs)
+
+
+KEEPS_COUNT_ACROSS_EPOCHS = KeepsCountAcrossEpochs()
+FPS_START_FROM_THE_PATH = FpsStartFromThePath()

@@ -254,3 +254,15 @@ class LosesTheMessage(ReferenceAdapter):
 
 
 LOSES_THE_MESSAGE = LosesTheMessage()
+
+
+class LosesTheLine(ReferenceAdapter):
+    """Reports the wrong layout without the line of the run_start that records it (found by mutation testing)."""
+
+    name = "broken-loses-the-line"
+
+    def check_run(self, path):
+        return [dict(f, line=None) if f["code"] == "RUN-WRONG-LAYOUT" else f for f in super().check_run(path)]
+
+
+LOSES_THE_LINE = LosesTheLine()
