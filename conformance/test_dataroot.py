@@ -42,6 +42,11 @@ def inspect(adapter, root: Path) -> dict:
     inv = dict(adapter.inspect_root(root=root))
     for key in ("total_samples", "layouts", "objects", "problems"):
         assert key in inv, f"inspect_root({root}) lacks {key!r} (ROOT-10); it returned keys {sorted(inv)}"
+    for p in inv["problems"]:  # each a {path, code, message, severity} (the table of ROOT-10's mapping)
+        assert isinstance(p.get("path"), str) and p["path"] and isinstance(p.get("code"), str) and p["code"], (
+            f"inspect_root({root}): a problem needs a path and a code (ROOT-10), found {p}")
+        assert isinstance(p.get("message"), str) and p["message"].strip(), f"inspect_root({root}): a problem needs a message, found {p}"
+        assert p.get("severity") in ("error", "warning"), f"inspect_root({root}): severity 'error' or 'warning', found {p}"
     return inv
 
 

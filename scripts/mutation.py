@@ -58,6 +58,17 @@ def _status_table() -> dict[int | None, str]:
                 35: "suspicious", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout"}
 
 
+FRESH_PLUGIN = '''"""Loaded by scripts/mutation.py: each test session starts with an empty in-memory walk index."""
+import sys
+
+
+def pytest_sessionstart(session):
+    adapter = sys.modules.get("realdex_ref.adapter")
+    if adapter is not None and hasattr(adapter, "_INDEX"):
+        adapter._INDEX = type(adapter._INDEX)()
+'''
+
+
 def _pyproject_with_mutmut(text: str, module: str, seed: int, timeout_multiplier: float) -> str:
     others = sorted(f"realdex_ref/{p.name}" for p in (ROOT / "realdex_ref").glob("*.py") if p.stem != module)
     chapters = [f"conformance/{c}" for c in CHAPTERS[module]]
@@ -69,7 +80,7 @@ def _pyproject_with_mutmut(text: str, module: str, seed: int, timeout_multiplier
         f"pytest_add_cli_args_test_selection = {json.dumps(chapters)}",
         "pytest_add_cli_args = " + json.dumps([
             "--impl=realdex_ref", "-p", "no:cacheprovider", "--hypothesis-profile=realdex-triage",
-            f"--hypothesis-seed={seed}",
+            f"--hypothesis-seed={seed}", "-p", "_mutation_fresh",
         ]),
         'also_copy = ["spec"]',
         f"timeout_multiplier = {timeout_multiplier}",
@@ -93,6 +104,10 @@ def _prepare(work: Path, module: str, seed: int, timeout_multiplier: float) -> N
     # work/conformance and work/mutants/conformance are links to this checkout's conformance/
     (work / "conformance").symlink_to(ROOT / "conformance", target_is_directory=True)
     (work / "mutants").mkdir()
+    # mutmut forks every mutant's run from a process that ran the clean tests in-process: what the reference
+    # keeps in memory between calls (the adapter's walk index: file summaries, fps picks) would be served to the
+    # mutant from the clean run, and a mutant of the code that computes it would survive unseen
+    (work / "mutants" / "_mutation_fresh.py").write_text(FRESH_PLUGIN)
     (work / "mutants" / "conformance").symlink_to(ROOT / "conformance", target_is_directory=True)
     text = (ROOT / "pyproject.toml").read_text()
     (work / "pyproject.toml").write_text(_pyproject_with_mutmut(text, module, seed, timeout_multiplier))
