@@ -8,6 +8,7 @@ epochs are checked by counting the indices the ranks get, not by re-deriving the
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 import pytest
@@ -287,3 +288,25 @@ def test_zero_batches_are_refused_whatever_the_minimum(adapter, n, b, w, drop_la
         return
     pytest.fail(f"check_plan({where(n, b, w, drop_last)}, min_batches=0): the plan gives 0 batches per epoch; "
                 f"expected a refusal, found it accepted")
+
+
+@pytest.mark.clause("BATCH-8")
+@pytest.mark.parametrize("n, b, w, drop_last, min_batches, largest", [
+    pytest.param(103, 32, 1, True, 4, 25, id="drop-last"),  # floor(103 / 25) = 4, floor(103 / 26) = 3
+    pytest.param(40, 32, 1, False, 3, 19, id="keep-last", marks=pytest.mark.feature("batching:keep-last")),  # ceil(40 / 19) = 3
+    pytest.param(8, 3, 1, True, 3, 2, id="drop-last-fix"),  # and drop_last=False gives exactly the minimum: ceil(8 / 3) = 3
+])
+def test_a_refusal_proposes_the_largest_batch_size_that_gives_the_minimum(adapter, n, b, w, drop_last, min_batches, largest):
+    assert get_plan(adapter, n, largest, w, drop_last)["batches_per_epoch"] >= min_batches > get_plan(
+        adapter, n, largest + 1, w, drop_last)["batches_per_epoch"], f"the case's figures: {where(n, largest, w, drop_last)}"
+    with pytest.raises(Exception) as info:
+        adapter.check_plan(num_samples=n, batch_size=b, world_size=w, drop_last=drop_last, min_batches=min_batches)
+    message = str(info.value)
+    assert re.search(rf"(?<![\d.]){largest}(?![\d.])", message), (
+        f"{where(n, b, w, drop_last)}, min_batches={min_batches}: expected the refusal to propose batch size {largest}, "
+        f"the largest that gives {min_batches} batches, found: {message!r}")
+    keep = features.supports(adapter, "batching:keep-last")
+    if drop_last and keep and get_plan(adapter, n, b, w, False)["batches_per_epoch"] >= min_batches:
+        assert "drop_last=False" in message, (
+            f"{where(n, b, w, drop_last)}, min_batches={min_batches}: drop_last=False gives the minimum; expected the "
+            f"refusal to propose drop_last=False, found: {message!r}")

@@ -5,6 +5,7 @@ Each fault is written by the kit into otherwise clean data (``realdex_conformanc
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def check(adapter, root: Path, num_points: int = 64) -> list[dict]:
     for f in found:
         assert {"path", "code", "message"} <= set(f), f"a finding needs path, code and message (CHECK-7): {f}"
         assert f["code"] in CODES, f"unknown finding code {f['code']!r} (CHECK-7): {f}"
+        assert isinstance(f["message"], str) and f["message"].strip(), f"a finding's message is a non-empty str (CHECK-7): {f}"
+        assert isinstance(f["path"], str) and f["path"], f"a finding's path is a non-empty str (CHECK-7): {f}"
         assert f.get("severity", "error") in ("error", "warning"), f"severity must be 'error' or 'warning': {f}"
     return found
 
@@ -266,3 +269,48 @@ def test_all_zero_hand_rotations_of_a_converted_file_are_an_error(adapter, tmp_p
     zero = with_code(check(adapter, tmp_path), "ZERO_ORIENTATION")
     assert zero and "hand_orient" in zero[0]["message"], (
         f"a converted file whose every hand rotation is zero must give ZERO_ORIENTATION naming hand_orient: {zero}")
+
+
+@pytest.mark.clause("CHECK-4", "CHECK-8")
+def test_joints_out_of_limits_are_counted_over_every_file_of_a_recording(adapter, tmp_path):
+    # one recording of 6 one-frame files, 4 of them with joint 0 above its limit: 4 frames in all, whether given
+    # as one finding for the recording (CHECK-8) or one per file
+    written = synth.write_root(tmp_path, "realdex-frame", objects=("driller",), segments_per_object=1,
+                               frames_per_segment=(6, 6), points=64)
+    paths = sorted(Path(f["path"]) for f in written["files"])
+    assert len(paths) == 6, f"expected 6 one-frame files, found {paths}"
+    for path in paths[:4]:
+        arrays = rawfiles.load(path)
+        arrays["qpos"] = np.clip(arrays["qpos"], LOWER, UPPER)
+        arrays["qpos"][..., 0] = UPPER[0] + 0.1
+        rawfiles.save(path, arrays, compressed=False)
+    out = with_code(check(adapter, tmp_path), "JOINT_OUT_OF_LIMITS")
+    if out and all(f.get("count") is not None for f in out):
+        counted = sum(f["count"] for f in out) == 4
+    else:  # no count: the one finding of the recording gives the number (a joint name like rh_FFJ4 is not one)
+        counted = len(out) == 1 and re.search(r"(?<![\w.])4(?![\w.])", out[0]["message"]) is not None
+    assert counted, f"4 one-frame files of one recording with joint 0 beyond its limit: expected 4 frames counted, found {out}"
+
+
+
+@pytest.mark.clause("CHECK-1", "CHECK-8")
+def test_small_clouds_are_counted_over_every_file_of_a_recording(adapter, tmp_path):
+    # one recording of 5 one-frame files whose clouds have 8 points, 64 sampled: 5 frames in all
+    synth.write_root(tmp_path, "realdex-frame", objects=("driller",), segments_per_object=1, frames_per_segment=(5, 5),
+                     points=8)
+    out = with_code(check(adapter, tmp_path, 64), "CLOUD_TOO_SMALL")
+    if out and all(f.get("count") is not None for f in out):
+        counted = sum(f["count"] for f in out) == 5
+    else:
+        counted = len(out) == 1 and re.search(r"(?<![\w.])5(?![\w.])", out[0]["message"]) is not None
+    assert counted, f"5 one-frame files of one recording with 8-point clouds, 64 sampled: expected 5 frames counted, found {out}"
+
+
+@pytest.mark.clause("CHECK-5")
+def test_a_root_of_two_equal_frames_gives_one_duplicate(adapter, tmp_path):
+    written = synth.write_root(tmp_path, "realdex-frame", objects=("driller",), segments_per_object=1,
+                               frames_per_segment=(2, 2), points=64)
+    first, second = sorted(Path(f["path"]) for f in written["files"])
+    shutil.copy(first, second)
+    dups = with_code(check(adapter, tmp_path), "DUPLICATE_FRAMES")
+    assert dups and sum(f.get("count") or 1 for f in dups) == 1, f"2 one-frame files, the second a copy: expected 1 duplicate frame, found {dups}"

@@ -42,6 +42,11 @@ def inspect(adapter, root: Path) -> dict:
     inv = dict(adapter.inspect_root(root=root))
     for key in ("total_samples", "layouts", "objects", "problems"):
         assert key in inv, f"inspect_root({root}) lacks {key!r} (ROOT-10); it returned keys {sorted(inv)}"
+    for p in inv["problems"]:  # each a {path, code, message, severity} (the table of ROOT-10's mapping)
+        assert isinstance(p.get("path"), str) and p["path"] and isinstance(p.get("code"), str) and p["code"], (
+            f"inspect_root({root}): a problem needs a path and a code (ROOT-10), found {p}")
+        assert isinstance(p.get("message"), str) and p["message"].strip(), f"inspect_root({root}): a problem needs a message, found {p}"
+        assert p.get("severity") in ("error", "warning"), f"inspect_root({root}): severity 'error' or 'warning', found {p}"
     return inv
 
 
@@ -615,3 +620,18 @@ def test_a_recording_of_hundreds_of_frames_is_read_in_frame_order(adapter, long_
     ah.assert_same_samples(expected, got, ["qpos", "hand_transl"],
                            f"read_root of {len(written['files'])} per-frame files in 3 recordings (300, 12 and 47 frames), "
                            "frames expected in the order of their index within each recording")
+
+
+@pytest.mark.clause("ROOT-7")
+@pytest.mark.parametrize("text", ["{not json", "[4]", json.dumps({"layouts": 5}), json.dumps({"objects": ["driller"]})],
+                         ids=["not-json", "not-an-object", "layouts-a-number", "objects-a-list"])
+def test_a_manifest_that_cannot_be_read_is_an_invalid_manifest(adapter, tmp_path, text):
+    root = tmp_path / "root"
+    _tagged_file(root / "driller" / "0.npz", "realdex-segment", 1)
+    (root / "realdex_manifest.json").write_text(text, encoding="utf-8")
+    inv = inspect(adapter, root)
+    found = problems_with(inv, "INVALID_MANIFEST")
+    assert found and all(p["severity"] == "error" and str(p["message"]).strip() for p in found), (
+        f"manifest {text!r}: expected an INVALID_MANIFEST error with a message, found the problems {inv['problems']}")
+    with pytest.raises(Exception):
+        adapter.read_root(root=root, layout=None)

@@ -10,6 +10,7 @@ where a test does not need them, and the tests that need them are reported *not 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -431,3 +432,114 @@ def test_items_of_a_converted_root_take_points_of_their_own_samples_cloud(adapte
         f"sample's cloud: " + ", ".join(f"item {i} (sample {j}) off by {d:.3g} m" for i, j, d in wrong[:5])
         + ". Each sample of a converted file has its own cloud, obj_pc[i]; pairing every sample with the file's first cloud "
         "gives this")
+
+
+
+@pytest.mark.clause("LOADER-12")
+@pytest.mark.feature("loader:state")
+def test_a_state_of_another_plan_is_refused_naming_what_differs(adapter, seg_root):
+    root, _ = seg_root
+    ds = dataset(adapter, root)
+    args = dict(batch_size=4, seed=3, shuffle=True, drop_last=not keep_last(adapter))
+    first = loader(adapter, ds, **args)
+    first.set_epoch(1)
+    next(iter(first))
+    state = first.state_dict()
+    changes = {"seed": 4, "shuffle": False, "batch_size": 2}
+    if keep_last(adapter):
+        changes["drop_last"] = True
+    for name, value in changes.items():
+        resumed = loader(adapter, ds, **dict(args, **{name: value}))
+        with pytest.raises(Exception) as info:
+            resumed.load_state_dict(state)
+        assert name in str(info.value), (
+            f"a state taken with {args} loaded into a loader with {name}={value!r}: expected a refusal that names "
+            f"{name!r}, found: {info.value!r}")
+    if features.supports(adapter, "loader:ranks"):
+        ranked = loader(adapter, ds, world_size=2, rank=0, **args)
+        ranked.set_epoch(1)
+        next(iter(ranked))
+        state = ranked.state_dict()
+        for name, other in (("rank", dict(world_size=2, rank=1)), ("world_size", dict(world_size=1, rank=0))):
+            with pytest.raises(Exception) as info:
+                loader(adapter, ds, **other, **args).load_state_dict(state)
+            assert name in str(info.value), (
+                f"a state taken by rank 0 of 2 loaded into a loader with {other}: expected a refusal that names {name!r}, "
+                f"found: {info.value!r}")
+
+
+def _greedy_from(cloud: np.ndarray, start: int, want: set[int]) -> bool:
+    """Whether farthest-point sampling by its definition (each next point the one farthest from those chosen),
+    grown from ``start``, picks exactly ``want``; stops at the first pick outside it."""
+    dist = np.sum((cloud - cloud[start]) ** 2, axis=1)
+    for _ in range(len(want) - 1):
+        pick = int(np.argmax(dist))
+        if pick not in want:
+            return False
+        np.minimum(dist, np.sum((cloud - cloud[pick]) ** 2, axis=1), out=dist)
+    return True
+
+
+@pytest.mark.clause("LOADER-3")
+@pytest.mark.feature("loader:fps")
+def test_farthest_point_sampling_is_greedy_from_one_of_its_points(adapter, seg_root):
+    # "fps" is farthest-point sampling (chapter 8): the set of points is the greedy farthest-point set grown from one of
+    # them, whatever order the item keeps them in; the kit's clouds are random floats, so there are no ties
+    root, written = seg_root
+    ds = dataset(adapter, root, point_sampling="fps", seed=11)  # a seed of its own: picks computed here, not kept from another test
+    items, frames = Items.of(adapter), Frames(kit_frames(written))
+    checked = set()
+    for i in range(len(ds)):
+        j, _ = frames.find(items.pose(ds[i]).astype(np.float64))
+        cloud_id = id(frames.frames[j]["object_points"])
+        if cloud_id in checked:
+            continue
+        checked.add(cloud_id)
+        cloud = np.asarray(frames.frames[j]["object_points"], dtype=np.float32).astype(np.float64)
+        pts = items.points(ds[i]).astype(np.float64)
+        got = set(np.argmin(np.linalg.norm(pts[:, None, :] - cloud[None], axis=2), axis=1).tolist())
+        assert len(got) == K, f"item {i}: fps must give {K} distinct points of the cloud, found {len(got)}"
+        assert any(_greedy_from(cloud, s, got) for s in got), (
+            f"item {i}: the {K} fps points of a {len(cloud)}-point cloud are not the farthest-point set grown from any of them")
+        if len(checked) == 2:
+            break
+
+
+
+@pytest.mark.clause("LOADER-7")
+@pytest.mark.feature("loader:state")
+def test_resume_in_a_later_epoch_continues_with_its_next_batch(adapter, seg_root):
+    # a loader that took 1 batch of epoch 2 (a pass cut short), then 2 batches of epoch 3: its state is the position in
+    # epoch 3, k = 2 (LOADER-7 counts the batches of that epoch)
+    root, _ = seg_root
+    ds = dataset(adapter, root)
+    full = epoch(loader(adapter, ds, seed=9), e=3)
+    first = loader(adapter, ds, seed=9)
+    first.set_epoch(2)
+    next(iter(first))
+    first.set_epoch(3)
+    it = iter(first)
+    next(it), next(it)
+    resumed = loader(adapter, dataset(adapter, root), seed=9)
+    resumed.load_state_dict(first.state_dict())
+    got = positions(adapter, ds, list(resumed), "resumed in epoch 3 after 2")
+    want = positions(adapter, ds, full[2:], "epoch 3 uninterrupted")
+    assert got == want, f"resumed after 2 batches of epoch 3 (1 of epoch 2 taken before): expected the remaining {len(want)} batches, found {len(got)}"
+
+
+@pytest.mark.clause("LOADER-3")
+@pytest.mark.feature("loader:fps")
+def test_fps_points_follow_the_seed_and_the_cloud_not_the_root(adapter, seg_root, tmp_path):
+    # chapter 8: the fps start is drawn from (seed, cloud), so a copy of the root elsewhere gives the same points
+    root, _ = seg_root
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    items = Items.of(adapter)
+    a, b = dataset(adapter, root, point_sampling="fps", seed=5), dataset(adapter, copy, point_sampling="fps", seed=5)
+    in_copy = {np.asarray(items.pose(b[j])).tobytes(): j for j in range(len(b))}  # the order of items is the implementation's
+    for i in (0, len(a) - 1):
+        j = in_copy.get(np.asarray(items.pose(a[i])).tobytes())
+        assert j is not None, f"item {i} of the root has no item of the same pose in its copy"
+        pa, pb = items.points(a[i]).astype(np.float64), items.points(b[j]).astype(np.float64)
+        assert np.array_equal(np.sort(pa, axis=0), np.sort(pb, axis=0)), (
+            f"item {i}: fps with seed 5 gave other points over a copy of the root; expected the same (seed, cloud)")

@@ -533,3 +533,77 @@ def test_a_clean_max_iterations_run_with_gradient_accumulation_has_no_finding(ad
     got = codes(adapter, write(tmp_path, events))
     assert got == [], (f"expected no finding for a run that did its plan exactly: 6 iterations under grad_accum 3, the "
                        f"cut pass drawing 2 x 3 batches (100 + 60 = 160 samples); got {got}")
+
+
+def _interrupted_log() -> list[dict]:
+    body, t, it = passes(T0, 0, 1, per_pass=10, batches=10, samples=100, ckpt_every=15, step=1.0, final=False)
+    return [run_start(T0, SMALL), *body, run_end(t, it, "interrupted")]
+
+
+def _fast_log() -> list[dict]:
+    timed = {**SMALL, "step_time": 10.0, "expected_seconds": 300.0, "expected_seconds_low": 150.0,
+             "expected_seconds_high": 600.0}
+    return [run_start(T0, timed), *clean_small(step=0.01)[1:]]
+
+
+def _wrong_counts_log() -> list[dict]:
+    events = clean_small()
+    events[0]["plan"] = {**SMALL, "checkpoints": 3}
+    return events
+
+
+def _skipped_passes_log() -> list[dict]:
+    events = clean_small()
+    for e in events:  # the third pass is logged as pass 5
+        if e.get("pass") == 2:
+            e["pass"] = 5
+    return events
+
+
+@pytest.mark.clause("RUNLOG-17", "RUNLOG-6")
+@pytest.mark.parametrize("make, code", [
+    (wrong_layout_log, "RUN-WRONG-LAYOUT"), (empty_pass_log, "RUN-EMPTY-PASS"), (pass_jump_log, "RUN-PASS-JUMP"),
+    (_interrupted_log, "RUN-NOT-FINISHED"), (_fast_log, "RUN-TOO-FAST"), (_wrong_counts_log, "RUN-PLAN-MISMATCH"),
+    (resumed_finished_log, "RUN-RESUMED-FINISHED"), (lambda: _skipped_passes_log(), "RUN-PASS-JUMP"),
+], ids=["wrong-layout", "empty-pass", "pass-jump", "not-finished", "too-fast", "plan-mismatch", "resumed-finished",
+        "skipped-passes"])
+def test_every_finding_has_a_known_code_a_message_and_a_line(adapter, tmp_path, make, code):
+    findings = adapter.check_run(path=write(tmp_path, make()))
+    assert code in [f.get("code") for f in findings], f"expected {code} among the findings, got {findings}"
+    for f in json.loads(json.dumps(findings)):
+        assert f["code"] in KNOWN_CODES, f"expected a code from chapter 10, got {f['code']!r} in {f}"
+        assert isinstance(f["message"], str) and f["message"].strip(), f"expected a non-empty message, got {f}"
+        assert f.get("line") is None or isinstance(f["line"], int), f"expected line int or None, got {f}"
+    if code == "RUN-PLAN-MISMATCH":  # the logged plan is on the run_start line, line 1 (RUNLOG-6)
+        lines = {f.get("line") for f in findings if f["code"] == code}
+        assert lines <= {None, 1}, f"expected RUN-PLAN-MISMATCH on line 1 (run_start, where the plan is), got {lines}"
+    if code == "RUN-WRONG-LAYOUT":  # what the log shows and the fix: the layout trained on and the one to train on
+        message = next(f["message"] for f in findings if f["code"] == code)
+        assert "converted" in message and "realdex-frame" in message, (
+            f"expected RUN-WRONG-LAYOUT to name the layout trained on (converted) and the larger one (realdex-frame), "
+            f"got {message!r}")
+
+
+@pytest.mark.clause("RUNLOG-16")
+def test_a_log_without_run_start_is_refused_naming_the_file(adapter, tmp_path):
+    path = write(tmp_path, clean_small()[1:], name="no-start.jsonl")
+    with pytest.raises(ValueError) as info:
+        adapter.check_run(path=path)
+    assert path.name in str(info.value), f"expected the refusal to name the file {path.name}: {info.value}"
+
+
+@pytest.mark.clause("RUNLOG-6")
+@pytest.mark.parametrize("code", sorted(REAL_CAUSES))
+def test_a_real_cause_gives_the_line_it_concerns(adapter, tmp_path, code):
+    # each of the four causes concerns a line of the log (RUNLOG-6: "where it has one"): the wrong layout and the
+    # resume of a finished run the run_start that records them
+    events = REAL_CAUSES[code]()
+    found = [f for f in adapter.check_run(path=write(tmp_path, events)) if f["code"] == code]
+    assert found, f"expected {code} for its log"
+    for f in found:
+        line = f.get("line")
+        assert isinstance(line, int) and 1 <= line <= len(events), (
+            f"{code}: expected the line of the log it concerns (1 to {len(events)}), got {line!r} in {f}")
+        if code in ("RUN-WRONG-LAYOUT", "RUN-RESUMED-FINISHED"):
+            assert events[line - 1]["event"] == "run_start", (
+                f"{code}: expected the line of the run_start that records it, got line {line}: {events[line - 1]}")

@@ -22,6 +22,14 @@ CASES = [
     # issue 12: folders of many files, the converted layout in the loader
     ("tests.broken.dataroot:SORTS_PATHS_AS_STRINGS", "conformance/test_dataroot.py", {"ROOT-5"}),
     ("tests.broken.loader_clouds:PAIRS_FIRST_CLOUD", "conformance/test_loader.py", {"LOADER-3"}),
+    # found by mutation testing (docs/mutation.md)
+    ("tests.broken.batching:RESUMES_ANY_PLAN", "conformance/test_loader.py", {"LOADER-12"}),
+    ("tests.broken.batching:PROPOSES_BATCH_SIZE_ONE", "conformance/test_batching.py", {"BATCH-8"}),
+    ("tests.broken.dataroot:COUNTS_LIMITS_OF_THE_LAST_FILE", "conformance/test_datachecks.py", {"CHECK-4", "CHECK-8"}),
+    ("tests.broken.dataroot:SKIPS_AN_UNREADABLE_MANIFEST", "conformance/test_dataroot.py", {"ROOT-7"}),
+    ("tests.broken.batching:FPS_IS_RANDOM", "conformance/test_loader.py", {"LOADER-3"}),
+    ("tests.broken.batching:KEEPS_COUNT_ACROSS_EPOCHS", "conformance/test_loader.py", {"LOADER-7"}),
+    ("tests.broken.batching:FPS_START_FROM_THE_PATH", "conformance/test_loader.py", {"LOADER-3"}),
 ]
 
 

@@ -28,6 +28,8 @@ CASES = [
     ("tests.broken.planning:STOP_CHECKPOINTS_EXTRA", RUNLOG, {"RUNLOG-13"}),
     ("tests.broken.planning:EMPTY_PASS_OF_LAST_SEGMENT", RUNLOG, {"RUNLOG-8"}),
     ("tests.broken.planning:EMPTY_PASS_BY_TOTALS", RUNLOG, {"RUNLOG-8"}),
+    ("tests.broken.planning:LOSES_THE_MESSAGE", RUNLOG, {"RUNLOG-17"}),  # found by mutation testing
+    ("tests.broken.planning:LOSES_THE_LINE", RUNLOG, {"RUNLOG-6"}),  # found by mutation testing
 ]
 
 

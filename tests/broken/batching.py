@@ -1,6 +1,8 @@
 """Broken adapters for chapter 7 (batching); the suite must reject each on the clause it breaks."""
 from __future__ import annotations
 
+import re
+
 from realdex_ref import batching
 from realdex_ref.adapter import ReferenceAdapter
 
@@ -67,3 +69,104 @@ RANKS_OVERLAP = RanksOverlap()
 CEIL_PLAN_FLOOR_BATCHES = CeilPlanFloorBatches()
 ACCEPTS_ZERO_MINIMUM = AcceptsZeroMinimum()
 GIVES_NO_SAMPLES_NEEDED = GivesNoSamplesNeeded()
+
+
+class ResumesAnyPlan(ReferenceAdapter):
+    """The loader's load_state_dict takes the saved epoch and position and trusts they belong to its own plan:
+    a state saved under another seed, shuffle or batch size resumes in silence (found by mutation testing)."""
+
+    name = "broken-resumes-any-plan"
+
+    def make_loader(self, *args, **kwargs):
+        ld = super().make_loader(*args, **kwargs)
+
+        def load_state_dict(state: dict) -> None:
+            ld.sampler.epoch, ld.sampler.batches_done = int(state["epoch"]), int(state["batches_done"])
+            ld.dataset.set_epoch(ld.sampler.epoch)
+            ld.taken = ld.sampler.batches_done
+
+        ld.load_state_dict = load_state_dict
+        return ld
+
+
+RESUMES_ANY_PLAN = ResumesAnyPlan()
+
+
+class ProposesBatchSizeOne(ReferenceAdapter):
+    """A refusal proposes batch size 1, which always gives the most batches, not the largest that gives the
+    minimum (found by mutation testing)."""
+
+    name = "broken-proposes-batch-size-one"
+
+    def check_plan(self, num_samples, batch_size, world_size, drop_last, min_batches=1):
+        try:
+            return super().check_plan(num_samples, batch_size, world_size, drop_last, min_batches)
+        except batching.PlanError as exc:
+            raise batching.PlanError(re.sub(r"use batch size \d+ or smaller \(on the command line: --batch-size \d+\)",
+                                            "use batch size 1 (on the command line: --batch-size 1)", str(exc))) from None
+
+
+PROPOSES_BATCH_SIZE_ONE = ProposesBatchSizeOne()
+
+
+
+def _random_points(cloud, k, start):
+    import numpy as np
+
+    return np.random.default_rng([len(cloud), int(start)]).choice(len(cloud), size=k, replace=False)
+
+
+class FpsIsRandom(ReferenceAdapter):
+    """Asked for farthest-point sampling, draws the points at random from a generator seeded by the cloud: points
+    of the cloud, the same every epoch, but not the farthest ones (found by mutation testing)."""
+
+    name = "broken-fps-is-random"
+
+    def make_dataset(self, *args, **kwargs):
+        from realdex_ref import loader
+
+        loader.farthest_points = _random_points  # the suite's process serves this one adapter
+        return super().make_dataset(*args, **kwargs)
+
+
+FPS_IS_RANDOM = FpsIsRandom()
+
+
+class KeepsCountAcrossEpochs(ReferenceAdapter):
+    """set_epoch moves to the new epoch but keeps the count of batches taken: a state saved in the second epoch a
+    loader iterates counts the first epoch's batches too (found by mutation testing)."""
+
+    name = "broken-keeps-count-across-epochs"
+
+    def make_loader(self, *args, **kwargs):
+        ld = super().make_loader(*args, **kwargs)
+
+        def set_epoch(epoch: int) -> None:
+            ld.sampler.set_epoch(epoch)
+            ld.dataset.set_epoch(epoch)
+
+        ld.set_epoch = set_epoch
+        return ld
+
+
+class FpsStartFromThePath(ReferenceAdapter):
+    """Draws the fps start point from (seed, cloud, the root's path): the same cloud under another folder gives
+    other points (found by mutation testing)."""
+
+    name = "broken-fps-start-from-the-path"
+
+    def make_dataset(self, *args, **kwargs):
+        import zlib
+
+        import numpy as np
+        from realdex_ref import loader
+
+        def start(ds, c, size):
+            return int(np.random.default_rng([ds.seed, c, zlib.crc32(str(ds.root).encode())]).integers(size))
+
+        loader.RealDexDataset._fps_start = start  # the suite's process serves this one adapter
+        return super().make_dataset(*args, **kwargs)
+
+
+KEEPS_COUNT_ACROSS_EPOCHS = KeepsCountAcrossEpochs()
+FPS_START_FROM_THE_PATH = FpsStartFromThePath()

@@ -118,3 +118,44 @@ REFUSES_NAMES_NOT_UTF8 = RefusesNamesNotUtf8()
 
 
 CACHES_BY_PATH = CachesByPath()
+
+
+class CountsLimitsOfTheLastFile(ReferenceAdapter):
+    """Sums a recording's joints out of limits with `limits.get(None, 0)`: each file's count replaces the one
+    before, so a recording of one-frame files reports only its last file's frames (found by mutation testing)."""
+
+    name = "broken-counts-limits-of-the-last-file"
+
+    def check_root(self, root, num_points=1024):
+        from realdex_ref import datachecks
+
+        add = datachecks._Checker.add
+
+        def forgetful_add(checker, s):
+            before = {u: (checker.limits.get(u), checker.limit_frames.get(u)) for u in [s["unit"]]}
+            add(checker, s)
+            if "limits" in s and before[s["unit"]][0] is not None:
+                checker.limits[s["unit"]] = checker.limits[s["unit"]] - before[s["unit"]][0]
+                checker.limit_frames[s["unit"]] = s["limit_frames"]
+
+        with mock.patch.object(datachecks._Checker, "add", forgetful_add):
+            return super().check_root(root, num_points)
+
+
+COUNTS_LIMITS_OF_THE_LAST_FILE = CountsLimitsOfTheLastFile()
+
+
+class SkipsAnUnreadableManifest(ReferenceAdapter):
+    """Treats a manifest it cannot parse (not JSON, not an object, a table that is not one) as no manifest:
+    the counts it was meant to guard go unchecked in silence (found by mutation testing)."""
+
+    name = "broken-skips-an-unreadable-manifest"
+
+    def inspect_root(self, root):
+        inv = dict(super().inspect_root(root))
+        inv["problems"] = [p for p in inv["problems"] if not (
+            p["code"] == "INVALID_MANIFEST" and ("cannot be read" in p["message"] or "object of counts" in p["message"]))]
+        return inv
+
+
+SKIPS_AN_UNREADABLE_MANIFEST = SkipsAnUnreadableManifest()

@@ -240,3 +240,29 @@ class VerdictPlansCutPassInIterations(ReferenceAdapter):
 
 
 VERDICT_PLANS_CUT_PASS_IN_ITERATIONS = VerdictPlansCutPassInIterations()
+
+
+class LosesTheMessage(ReferenceAdapter):
+    """Adds a finding the way `v.add(code, line)` does when the message argument is forgotten: the line number
+    lands where the message goes, and the line is lost (found by mutation testing)."""
+
+    name = "broken-loses-the-message"
+
+    def check_run(self, path):
+        return [dict(f, message=f["line"], line=None) if f["code"] == "RUN-PASS-JUMP" else f
+                for f in super().check_run(path)]
+
+
+LOSES_THE_MESSAGE = LosesTheMessage()
+
+
+class LosesTheLine(ReferenceAdapter):
+    """Reports the wrong layout without the line of the run_start that records it (found by mutation testing)."""
+
+    name = "broken-loses-the-line"
+
+    def check_run(self, path):
+        return [dict(f, line=None) if f["code"] == "RUN-WRONG-LAYOUT" else f for f in super().check_run(path)]
+
+
+LOSES_THE_LINE = LosesTheLine()
