@@ -4,7 +4,6 @@ support as *not supported* (spec chapter 4, ADAPTER-7..9; chapter 12, REPORT-14)
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
