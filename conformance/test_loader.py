@@ -543,3 +543,19 @@ def test_fps_points_follow_the_seed_and_the_cloud_not_the_root(adapter, seg_root
         pa, pb = items.points(a[i]).astype(np.float64), items.points(b[j]).astype(np.float64)
         assert np.array_equal(np.sort(pa, axis=0), np.sort(pb, axis=0)), (
             f"item {i}: fps with seed 5 gave other points over a copy of the root; expected the same (seed, cloud)")
+
+
+@pytest.mark.clause("LOADER-8", "BATCH-8")
+def test_a_zero_batch_refusal_names_the_roots_other_layout(adapter, tmp_path):
+    """The user's failure itself: 8 converted samples read beside 40 per-frame ones, batch 32 with drop_last gives 0
+    batches per epoch; the loader knows the root, so its refusal points at the layout that holds the data (BATCH-8)."""
+    synth.write_user_root(tmp_path, frames=40, converted=8, converted_points=64)
+    ds = dataset(adapter, tmp_path, layout="converted")
+    assert len(ds) == 8, f"expected a dataset of the 8 converted samples of the root, found {len(ds)}"
+    with pytest.raises(Exception) as info:
+        loader(adapter, ds, batch_size=32, drop_last=True)
+    message = str(info.value)
+    missing = [word for word in ("realdex-frame", "40") if word not in message]
+    assert not missing, (f"a root of 8 converted and 40 per-frame samples, read as converted at batch 32 with drop_last: "
+                         f"expected the refusal to name the other layout 'realdex-frame' and its 40 samples (BATCH-8), "
+                         f"missing {missing} in: {message}")

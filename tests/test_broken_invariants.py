@@ -30,6 +30,7 @@ CASES = [
     ("tests.broken.batching:FPS_IS_RANDOM", "conformance/test_loader.py", {"LOADER-3"}),
     ("tests.broken.batching:KEEPS_COUNT_ACROSS_EPOCHS", "conformance/test_loader.py", {"LOADER-7"}),
     ("tests.broken.batching:FPS_START_FROM_THE_PATH", "conformance/test_loader.py", {"LOADER-3"}),
+    ("tests.broken.batching:HIDES_THE_OTHER_LAYOUT", "conformance/test_loader.py", {"LOADER-8", "BATCH-8"}),
 ]
 
 

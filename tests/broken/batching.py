@@ -170,3 +170,24 @@ class FpsStartFromThePath(ReferenceAdapter):
 
 KEEPS_COUNT_ACROSS_EPOCHS = KeepsCountAcrossEpochs()
 FPS_START_FROM_THE_PATH = FpsStartFromThePath()
+
+
+class HidesTheOtherLayout(ReferenceAdapter):
+    """The loader refuses a zero-batch plan with every fix but the one that was the user's: the root's other layout,
+    which holds the data (the loader checks the plan as ``check_plan`` does, without the root)."""
+
+    name = "broken-hides-the-other-layout"
+
+    def make_loader(self, dataset, *args, **kwargs):
+        from unittest import mock
+
+        check = batching.check_plan
+
+        def without_the_root(plan, min_batches=1, *, other_layouts=None):
+            return check(plan, min_batches)  # what the refusal would have pointed at is left out
+
+        with mock.patch.object(batching, "check_plan", without_the_root):
+            return super().make_loader(dataset, *args, **kwargs)
+
+
+HIDES_THE_OTHER_LAYOUT = HidesTheOtherLayout()

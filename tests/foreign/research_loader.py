@@ -30,6 +30,17 @@ def _format_of(keys: set[str]) -> str | None:
     return next((fmt for fmt, need in FORMATS.items() if need <= keys), None)
 
 
+def _frames_of(fmt: str, z) -> int:
+    return len(z["hand_poses"] if fmt == "converted" else z["qpos"])
+
+
+def _layout_of(fmt: str, z) -> str:
+    """The spec's name for a file of ``fmt``: a segment file of one frame is a per-frame file."""
+    if fmt == "segment" and _frames_of(fmt, z) == 1:
+        return "realdex-frame"
+    return NAMES[fmt]
+
+
 class GraspDataset(Dataset):
     def __init__(self, cfg: dict) -> None:
         data = cfg["data"]
@@ -41,11 +52,15 @@ class GraspDataset(Dataset):
         self.cloud_of: list[int] = []
         self.names: list[str] = []
         others: dict[str, int] = {}
+        self.other_frames: dict[str, int] = {}  # layout name -> frames of the files of another format
         for path in sorted(glob.glob(os.path.join(self.root, "**", "*.npz"), recursive=True)):
             with np.load(path) as z:
                 fmt = _format_of(set(z.files))
                 if fmt != self.fmt:
                     others[str(fmt)] = others.get(str(fmt), 0) + 1
+                    if fmt is not None:  # frames of the other format, for the zero-batch refusal's hint
+                        layout = _layout_of(fmt, z)
+                        self.other_frames[layout] = self.other_frames.get(layout, 0) + _frames_of(fmt, z)
                     continue
                 self._add(path, {k: z[k] for k in z.files}, copy_clouds)
         if others and careful and data.get("format_named") is None:
@@ -93,8 +108,10 @@ class EpochLoader:
         self.shuffle, self.workers, self.seed, self.epoch = train.get("shuffle", True), train.get("num_workers", 0), dataset.seed, 0
         batches = len(dataset) // self.batch_size if self.drop_last else -(-len(dataset) // self.batch_size)
         if batches == 0 and cfg.get("careful", True):
+            more = [f"; the root also holds {layout} ({n} frames): read that format (data.format)"
+                    for layout, n in sorted(dataset.other_frames.items()) if n > len(dataset)]
             raise ValueError(f"{len(dataset)} samples at batch size {self.batch_size} with drop_last={self.drop_last} "
-                             "give 0 batches per epoch: lower the batch size or set drop_last False")
+                             "give 0 batches per epoch: lower the batch size or set drop_last False" + "".join(more))
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
