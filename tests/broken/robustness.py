@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from realdex_ref import dataroot, npzio
 from realdex_ref.adapter import ReferenceAdapter
+from tests.broken.patching import patched as _patched
 
 
 class LeaksLibraryErrors(ReferenceAdapter):
@@ -78,19 +78,6 @@ LEAKS_LIBRARY_ERRORS = LeaksLibraryErrors()
 UNPICKLES = Unpickles()
 CACHES_BESIDE_THE_FILE = CachesBesideTheFile()
 REFUSES_NAN = RefusesNaN()
-
-
-@contextmanager
-def _patched(module, **functions):
-    """The reference's module with some of its functions replaced, for one call (the suite runs one test at a time)."""
-    old = {name: getattr(module, name) for name in functions}
-    for name, f in functions.items():
-        setattr(module, name, f)
-    try:
-        yield
-    finally:
-        for name, f in old.items():
-            setattr(module, name, f)
 
 
 class _AnyCount(int):
