@@ -7,9 +7,9 @@ recording folder (one file per frame would otherwise give thousands of identical
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -73,7 +73,7 @@ class _Checker:
         self.small: dict[str, list[int]] = {}  # unit -> [frames, smallest P]
         self.nonfinite: dict[tuple[str, str], int] = {}
         self.zero: dict[tuple[str, str], int] = {}  # (unit, key) -> frames with identity rotation
-        self.limits: dict[str, np.ndarray] = {}  # unit -> per-joint count of frames out of limits
+        self.limits: dict[str, list[int]] = {}  # unit -> per-joint count of frames out of limits
         self.limit_frames: dict[str, int] = {}
         self.worst: dict[str, float] = {}
         # the duplicate-frame table: 16 bytes per frame, and per file its path, unit and first frame
@@ -99,12 +99,13 @@ class _Checker:
         for key, zero in s["zero"].items():
             self.zero[(unit, key)] = self.zero.get((unit, key), 0) + zero
         if "limits" in s:
-            self.limits[unit] = self.limits.get(unit, np.zeros(len(NAMES), int)) + np.array(s["limits"])
+            counts = self.limits.get(unit)
+            self.limits[unit] = list(s["limits"]) if counts is None else [a + b for a, b in zip(counts, s["limits"])]
             self.limit_frames[unit] = self.limit_frames.get(unit, 0) + s["limit_frames"]
             self.worst[unit] = max(self.worst.get(unit, 0.0), s["worst"])
         self.first_frame.append(self.walked)
         self.walked += t
-        self.hashes.append(base64.b64decode(s["hashes"]))
+        self.hashes.append(binascii.a2b_base64(s["hashes"]))  # base64.b64decode's own call, without its wrapper
         self.sources.append((s["path"], unit))
 
     def _duplicates(self) -> None:
@@ -149,7 +150,8 @@ class _Checker:
                 out.append(Problem(unit, "ZERO_ORIENTATION", (
                     f"all {zero} frame(s) have {key} = 0 (the identity rotation): the trace of a rotation conversion "
                     "that fell back to zeros; convert the source rotations again"), ERROR, zero))
-        for unit, per_joint in self.limits.items():
+        for unit, counts in self.limits.items():
+            per_joint = np.array(counts)
             worst = ", ".join(f"{NAMES[j]} {int(per_joint[j])}" for j in np.argsort(-per_joint)[:4] if per_joint[j])
             out.append(Problem(unit, "JOINT_OUT_OF_LIMITS", (
                 f"{self.limit_frames[unit]} of {self.frames[unit]} frame(s) have joint angles outside the URDF limits "

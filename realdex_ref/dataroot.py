@@ -129,44 +129,59 @@ def path_order(root: Path) -> Callable[[Path], tuple]:
     return key
 
 
-def _walk(root: Path, problems: list[Problem]) -> list[Path]:
-    """Every non-folder entry under ``root`` in the order of ROOT-5, symbolic links to files included (ROOT-11).
+def _walk(root: Path, problems: list[Problem]) -> list[str]:
+    """Every non-folder entry under ``root`` in the order of ROOT-5 (``path_order``), symbolic links to files
+    included (ROOT-11), each written as ``str(root / relative)`` writes it.
 
     A folder that cannot be listed is reported (``UNREADABLE_FOLDER``, an error: the root would be
     read in part). A symbolic link to a folder is followed, and every real folder is walked once:
     a link to a folder already walked (a loop, or a second link to one folder) is not walked again
     and is reported (``FOLDER_LINK_SKIPPED``, a warning naming the link and where it leads).
+
+    Each folder's entries are sorted by the key of their last part and walked depth first: that is the
+    order of ``sorted(paths, key=path_order(root))`` (a folder's files share its key prefix, so they are
+    contiguous there), without a ``Path`` or a key per file.
     """
-    found: list[Path] = []
-    seen: dict[tuple[int, int], Path] = {}
-    stack = [root]
+    found: list[str] = []
+    seen: dict[tuple[int, int], str] = {}
+    stack: list[tuple[bool, str]] = [(True, str(root))]  # (is a folder, path): popped in walk order
     while stack:
-        folder = stack.pop()
+        is_folder, folder = stack.pop()
+        if not is_folder:
+            found.append(folder)
+            continue
         try:
             st = os.stat(folder)
             key = (st.st_dev, st.st_ino)
             if key in seen:
-                problems.append(Problem(str(folder), "FOLDER_LINK_SKIPPED",
+                problems.append(Problem(folder, "FOLDER_LINK_SKIPPED",
                                         f"a link to the folder {seen[key]}, which is already walked (a loop, or a "
                                         "second link to one folder); its files are counted once", WARNING))
                 continue
             seen[key] = folder
             with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = list(it)
         except OSError as exc:
-            problems.append(Problem(str(folder), "UNREADABLE_FOLDER",
+            problems.append(Problem(folder, "UNREADABLE_FOLDER",
                                     f"a folder that cannot be entered ({exc.strerror or exc}): its files would be "
                                     "missing from the root. Fix: make it readable, or move it out of the root"))
             continue
-        subfolders = []
+        prefix = "" if folder == "." else os.path.join(folder, "")  # as Path joins: "x", never "./x"
+        keyed = []
         for entry in entries:
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False  # a link loop or an unreachable target: read (and refused) as a file
-            (subfolders if is_dir else found).append(Path(entry.path))
-        stack.extend(reversed(subfolders))
-    return sorted(found, key=path_order(root))
+            keyed.append(((1, entry.name) if is_dir else _file_key(entry.name), is_dir, prefix + entry.name))
+        keyed.sort(key=lambda k: k[0], reverse=True)  # names are unique in a folder: no ties
+        stack.extend((is_dir, path) for _, is_dir, path in keyed)
+    return found
+
+
+def _is_npz(path: str) -> bool:
+    """``Path(path).suffix == ".npz"``: the name ends in ``.npz`` and is more than that (``.npz`` is a hidden file)."""
+    return path.endswith(".npz") and len(path) - path.rfind(os.sep) > 5
 
 
 def _load_problem(path: Path, exc: DataError) -> Problem:
@@ -242,9 +257,9 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
         raise DataError("expected a folder (a data root), found " + ("nothing" if not root.exists() else "a file"), path=root)
     inv = Inventory(str(root))
     skip = index_module.skipped_in(root, index.folder) if index is not None else None
-    paths = [p for p in _walk(root, inv.problems)
-             if not (p.name == MANIFEST_NAME and p.parent == root) and not (skip and str(p).startswith(skip))]
     prefix = os.path.join(str(root), "")
+    manifest = ("" if str(root) == "." else prefix) + MANIFEST_NAME  # as the walk writes the root's own manifest
+    paths = [p for p in map(str, _walk(root, inv.problems)) if p != manifest and not (skip and p.startswith(skip))]
 
     def rel(name: str) -> str:  # by slicing where the walk's path begins with the root's (all but root ".")
         return name[len(prefix):] if name.startswith(prefix) else os.path.relpath(name, root)
@@ -259,9 +274,8 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
     started = index_module.now_ns()
     records: dict[str, tuple[list[int] | None, dict]] = {}
     todo: list[str] = []
-    for path in paths:
-        name = str(path)
-        if path.suffix != ".npz":
+    for name in paths:
+        if not _is_npz(name):
             continue
         hit = cached.get(rel(name))
         if visit is None and hit is not None and _stat(name) == hit[0] and (summarise is None or "checks" in hit[1] or "problem" in hit[1]):
@@ -276,9 +290,9 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
     else:
         records.update(zip(todo, _read_all(todo, summarise, jobs, done)))
     keep: dict[str, list] = {}
-    for path in paths:
-        name = str(path)
-        if path.suffix != ".npz":
+    changed = bool(todo) or len(todo) + len(records) != len(cached)
+    for name in paths:
+        if not _is_npz(name):
             inv.problems.append(Problem(name, "UNKNOWN_FILE", "not an .npz file, so not read as data; "
                                         "move it out of the root if it is not data", WARNING))
             done()
@@ -293,8 +307,11 @@ def scan(root: str | Path, *, visit: Callable[[layouts.FileData], None] | None =
                 inv.summaries.append(record["checks"])
         if stamp is not None and index_module.trusted(stamp, started):
             keep[rel(name)] = [stamp, record]
+        else:
+            changed = True
     records.clear()
-    if index is not None and keep != cached:  # an unchanged root leaves its index as it was
+    # an unchanged root leaves its index as it was: every record served from it, and none of it gone
+    if index is not None and (changed or len(keep) != len(cached)):
         index.save(root, keep)
     _place_ambiguous(inv)
     present = inv.layouts

@@ -43,6 +43,14 @@ class SortsNaturally(ReferenceAdapter):
         return sorted(super().read_root(root, layout), key=lambda s: _natural(str(s["source"])))  # stable: frames keep their order
 
 
+_walk = dataroot._walk
+
+
+def _walk_in_pathlib_order(root, problems):
+    # the walk's paths, then sorted as pathlib sorts them: part by part, code point throughout
+    return [str(p) for p in sorted(map(Path, _walk(root, problems)))]
+
+
 class SortsPathsAsStrings(ReferenceAdapter):
     """Reads a root's files in the order ``sorted(root.rglob("*.npz"))`` gives, code point throughout: a recording's
     frames come 0, 1, 10, 100, 101 … 2 (the order ROOT-5 fixed until kit 0.2.0)."""
@@ -50,7 +58,7 @@ class SortsPathsAsStrings(ReferenceAdapter):
     name = "broken-sorts-paths-as-strings"
 
     def read_root(self, root, layout=None):
-        with mock.patch.object(dataroot, "path_order", lambda root: None):  # sorted(found): pathlib's own order
+        with mock.patch.object(dataroot, "_walk", _walk_in_pathlib_order):
             return super().read_root(root, layout)
 
 
