@@ -143,7 +143,7 @@ class CountsLimitsOfTheLastFile(ReferenceAdapter):
             before = {u: (checker.limits.get(u), checker.limit_frames.get(u)) for u in [s["unit"]]}
             add(checker, s)
             if "limits" in s and before[s["unit"]][0] is not None:
-                checker.limits[s["unit"]] = checker.limits[s["unit"]] - before[s["unit"]][0]
+                checker.limits[s["unit"]] = [a - b for a, b in zip(checker.limits[s["unit"]], before[s["unit"]][0])]
                 checker.limit_frames[s["unit"]] = s["limit_frames"]
 
         with mock.patch.object(datachecks._Checker, "add", forgetful_add):
